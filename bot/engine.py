@@ -1,0 +1,238 @@
+"""Engine.reply(text, conversation) -> Reply: the one core every front end calls.
+
+Decision rules, on the matcher's 0-1 scale (thresholds from config.toml [decision]):
+
+1. a number answering a pending "did you mean" list picks that suggestion;
+2. a follow-up ("et son mail ?") is resolved against the conversation's last subject; if the data
+   has nothing on that facet of that subject, the engine falls back instead of borrowing another
+   subject's answer;
+3. otherwise candidates refused by the key-term guard are dropped, then the best one is
+   answered when its confidence reaches ``answer_threshold`` with ``margin`` over the runner-up,
+   offered as a choice ("clarify") when it reaches ``clarify_threshold``, and the engine falls
+   back below that.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.config import Config
+from bot.dialogue import Conversation, FollowUp, mentioned_subjects, resolve_follow_up
+from bot.guard import GuardVerdict, KeyTermGuard
+from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge
+from bot.matcher import Candidate, IntentMatcher, fit_cached
+from bot.text import french_typography
+
+ANSWERED, CLARIFY, FALLBACK = "answered", "clarify", "fallback"
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    intent: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The engine's decision; `text` is exactly what the console prints."""
+
+    question: str
+    status: str
+    text: str
+    intent: str | None = None
+    confidence: float = 0.0
+    title: str = ""
+    source: str | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    related: tuple[Suggestion, ...] = ()
+    explanation: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the `faqbot ask --json` object (see the GUIDE's contract)."""
+        return {
+            "question": self.question, "status": self.status, "intent": self.intent,
+            "confidence": round(self.confidence, 3), "answer": self.text,
+            "suggestions": [asdict(s) for s in self.suggestions], "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class _State:
+    """Everything reload swaps at once."""
+
+    kb: KnowledgeBase
+    matcher: IntentMatcher
+    guard: KeyTermGuard
+
+
+def _t(text: str) -> str:
+    return french_typography(text)
+
+
+class Engine:
+    """Answer questions from the knowledge base; safe to share between conversations."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._state = self._build()
+        self._reload_lock = threading.Lock()
+
+    def _build(self) -> _State:
+        paths = self.config.paths
+        kb = load_knowledge(paths.knowledge, paths.intents)
+        params = {k: getattr(self.config.matcher, k) for k in IntentMatcher().get_params()}
+        matcher = fit_cached(kb, params, paths.cache)
+        owners = [matcher.intent_ids_[i] for i in matcher.example_intent_]
+        d = self.config.decision
+        guard = KeyTermGuard(kb, matcher.examples_, owners, d.max_uncovered, d.fuzzy_cover)
+        return _State(kb, matcher, guard)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self._state.kb
+
+    @property
+    def matcher(self) -> IntentMatcher:
+        return self._state.matcher
+
+    def reload(self) -> list[Problem]:
+        """Load the data again and swap it in; on errors keep serving the old data and return them."""
+        with self._reload_lock:
+            try:
+                state = self._build()
+            except KnowledgeError as exc:
+                return exc.problems
+            self._state = state  # one assignment: a concurrent reply sees the old or the new state
+            return []
+
+    # -- answering ---------------------------------------------------------------------------
+    def reply(self, text: str, conversation: Conversation | None = None, now: float | None = None) -> Reply:
+        """Answer one user message in the given conversation (a fresh one if None)."""
+        conversation = conversation if conversation is not None else Conversation()
+        now = time.time() if now is None else now
+        state = self._state
+        question = text.strip()
+        if not question:
+            return Reply(text, FALLBACK, _t(EMPTY_QUESTION), explanation={"rule": "empty question"})
+        if question.isdigit() and conversation.suggestions:
+            return self._pick(state, question, conversation, now)
+        normalized = state.kb.normalize(question[:MAX_QUESTION_CHARS])
+        context = conversation.topic(now, self.config.dialogue.context_ttl_seconds)
+        explanation: dict[str, Any] = {
+            "normalized": normalized, "subjects": mentioned_subjects(state.kb, normalized),
+            "context": list(context) if context else None,
+        }
+        follow_up = resolve_follow_up(state.kb, normalized, context)
+        if follow_up is not None:
+            return self._follow_up(state, question, normalized, follow_up, conversation, now, explanation)
+        return self._match(state, question, normalized, conversation, now, explanation)
+
+    def answer_intent(self, intent_id: str, conversation: Conversation | None = None,
+                      question: str | None = None, now: float | None = None) -> Reply:
+        """Answer a known intent directly (a picked suggestion, a menu button)."""
+        state = self._state
+        if intent_id not in state.kb.intents:
+            return Reply(question or intent_id, FALLBACK, _t(UNKNOWN_CHOICE), explanation={"rule": "unknown intent"})
+        conversation = conversation if conversation is not None else Conversation()
+        now = time.time() if now is None else now
+        return self._answered(state, question or state.kb.answer_of(intent_id).title, intent_id, 1.0,
+                              conversation, now, {"rule": "picked"})
+
+    def none_of_these(self, conversation: Conversation) -> Reply:
+        """The user refused every suggestion: forget them and invite a rephrasing."""
+        conversation.suggestions = ()
+        return Reply("", FALLBACK, _t(NONE_OF_THESE), explanation={"rule": "none of these"})
+
+    def _pick(self, state: _State, question: str, conversation: Conversation, now: float) -> Reply:
+        choice = int(question)
+        if not 1 <= choice <= len(conversation.suggestions):
+            return Reply(question, CLARIFY, _t(BAD_CHOICE.format(n=len(conversation.suggestions))),
+                         suggestions=self._suggestions(state, conversation.suggestions),
+                         explanation={"rule": "number out of range"})
+        intent_id = conversation.suggestions[choice - 1]
+        return self._answered(state, question, intent_id, 1.0, conversation, now, {"rule": f"picked suggestion {choice}"})
+
+    def _follow_up(self, state: _State, question: str, normalized: str, follow_up: FollowUp,
+                   conversation: Conversation, now: float, explanation: dict[str, Any]) -> Reply:
+        explanation["follow_up"] = {"subject": follow_up.subject, "facet": follow_up.facet}
+        subject = state.kb.subjects[follow_up.subject]
+        if follow_up.intent is None:
+            explanation["rule"] = "follow-up: the data has nothing on this facet of the subject"
+            conversation.updated = now
+            return Reply(question, FALLBACK, _t(NOT_FOR_SUBJECT.format(subject=subject.name) + "\n" + self._help_line(state)),
+                         explanation=explanation)
+        # Score the question as if it had named its subject, to report a comparable confidence.
+        completed = f"{normalized} {subject.aliases[0]}" if subject.aliases else normalized
+        scores = {c.intent: c.score for c in state.matcher.rank(completed, top=10)}
+        confidence = max(scores.get(follow_up.intent.id, 0.0), self.config.decision.answer_threshold)
+        explanation["rule"] = "follow-up resolved against the conversation's subject"
+        return self._answered(state, question, follow_up.intent.id, confidence, conversation, now, explanation)
+
+    def _match(self, state: _State, question: str, normalized: str, conversation: Conversation,
+               now: float, explanation: dict[str, Any]) -> Reply:
+        d = self.config.decision
+        candidates = state.matcher.rank(normalized, top=5)
+        verdicts = {c.intent: state.guard.check(normalized, c.intent) for c in candidates}
+        explanation["candidates"] = [_describe(c, verdicts[c.intent]) for c in candidates]
+        allowed = [c for c in candidates if verdicts[c.intent].passed]
+        if not allowed:
+            explanation["rule"] = "key-term guard refused every candidate" if candidates else "no candidate"
+            return self._fallback(state, question, candidates[0].score if candidates else 0.0, conversation, explanation)
+        best = allowed[0]
+        runner_up = allowed[1].score if len(allowed) > 1 else 0.0
+        if best.score >= d.answer_threshold and best.score - runner_up >= d.margin:
+            explanation["rule"] = f"confidence {best.score:.2f} >= {d.answer_threshold} and margin {best.score - runner_up:.2f} >= {d.margin}"
+            return self._answered(state, question, best.intent, best.score, conversation, now, explanation)
+        offered = [c.intent for c in allowed if c.score >= d.clarify_threshold][: d.max_suggestions]
+        if offered:
+            explanation["rule"] = f"confidence {best.score:.2f} or margin {best.score - runner_up:.2f} too low to answer: clarify"
+            conversation.suggestions = tuple(offered)
+            suggestions = self._suggestions(state, offered)
+            lines = [CLARIFY_INTRO] + [f"  {n}. {s.title}" for n, s in enumerate(suggestions, 1)] + [CLARIFY_OUTRO]
+            return Reply(question, CLARIFY, _t("\n".join(lines)), confidence=best.score,
+                         suggestions=suggestions, explanation=explanation)
+        explanation["rule"] = f"confidence {best.score:.2f} < clarify threshold {d.clarify_threshold}"
+        return self._fallback(state, question, best.score, conversation, explanation)
+
+    def _answered(self, state: _State, question: str, intent_id: str, confidence: float,
+                  conversation: Conversation, now: float, explanation: dict[str, Any]) -> Reply:
+        intent = state.kb.intents[intent_id]
+        answer = state.kb.answers[intent.answer]
+        conversation.remember(intent, now)
+        topic = next(t for t in state.kb.topics if answer.id in t.answers) if intent.answer else None
+        siblings = [i.id for i in state.kb.intents.values()
+                    if topic and i.answer in topic.answers and i.id != intent_id][:3]
+        return Reply(question, ANSWERED, answer.text, intent=intent_id, confidence=confidence, title=answer.title,
+                     source=answer.source, related=self._suggestions(state, siblings), explanation=explanation)
+
+    def _fallback(self, state: _State, question: str, confidence: float, conversation: Conversation,
+                  explanation: dict[str, Any]) -> Reply:
+        conversation.suggestions = ()
+        return Reply(question, FALLBACK, _t(NO_INFORMATION + "\n" + self._help_line(state)),
+                     confidence=confidence, explanation=explanation)
+
+    def _suggestions(self, state: _State, intent_ids: Any) -> tuple[Suggestion, ...]:
+        return tuple(Suggestion(i, state.kb.answer_of(i).title) for i in intent_ids if i in state.kb.intents)
+
+    def _help_line(self, state: _State) -> str:
+        topics = [t.title for t in state.kb.topics if t.id not in {"conversation", "a-propos"}]
+        return HELP_LINE.format(topics=", ".join(topics))
+
+
+def _describe(candidate: Candidate, verdict: GuardVerdict) -> dict[str, Any]:
+    return {**asdict(candidate), "guard": asdict(verdict)}
+
+
+EMPTY_QUESTION = "Posez-moi une question, par exemple : « Qu'est-ce que la DCI ? »"
+UNKNOWN_CHOICE = "Ce choix n'existe plus. Posez votre question à nouveau, s'il vous plaît."
+NONE_OF_THESE = "D'accord. Pouvez-vous reformuler votre question avec d'autres mots ?"
+BAD_CHOICE = "Tapez un numéro entre 1 et {n}, ou posez une autre question."
+NOT_FOR_SUBJECT = "Je n'ai pas cette information au sujet de {subject}."
+NO_INFORMATION = "Je n'ai pas cette information."
+HELP_LINE = "Je peux vous renseigner sur ces sujets : {topics}. Tapez /sujets pour voir des exemples de questions."
+CLARIFY_INTRO = "Je ne suis pas sûr d'avoir compris. Vouliez-vous dire :"
+CLARIFY_OUTRO = "Tapez le numéro de votre choix, ou reformulez votre question."

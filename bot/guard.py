@@ -1,0 +1,75 @@
+"""The key-term guard: refuse an intent that does not cover what the question is about.
+
+TF-IDF happily matches "Quand a été créée la gendarmerie nationale ?" with the DCI's creation
+date, because most words are shared. The guard looks at what the nearest intent does not
+explain: key terms of the question found nowhere in the intent's examples or answer (for
+"le budget de la DCI": "budget"), and subjects the question names that the intent is not about
+(for the gendarmerie question: the gendarmerie). Either makes the engine fall back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.dialogue import mentioned_subjects
+from bot.knowledge import KnowledgeBase
+from bot.text import content_tokens, find_phrases
+
+_STEM = 5  # French words sharing their first letters are usually the same family (cree/creation)
+
+
+@dataclass(frozen=True)
+class GuardVerdict:
+    uncovered: tuple[str, ...]
+    share: float
+    foreign_subjects: tuple[str, ...]
+    passed: bool
+
+
+class KeyTermGuard:
+    """Check that an intent covers the key terms and subjects of a question."""
+
+    def __init__(self, kb: KnowledgeBase, examples: list[str], owners: list[str], max_uncovered: float,
+                 fuzzy_cover: int) -> None:
+        self.kb = kb
+        self.max_uncovered = max_uncovered
+        self.fuzzy_cover = fuzzy_cover
+        terms: dict[str, set[str]] = {i: set() for i in kb.intents}
+        framing: dict[str, list[str]] = {i: [] for i in kb.intents}
+        for text, owner in zip(examples, owners):
+            terms[owner].update(content_tokens(text))
+            framing[owner].append(text)
+        aliases = {alias: sid for sid, s in kb.subjects.items() for alias in s.aliases}
+        self._terms: dict[str, tuple[str, ...]] = {}
+        self._stems: dict[str, frozenset[str]] = {}
+        self._subjects: dict[str, frozenset[str]] = {}
+        for intent_id, intent in kb.intents.items():
+            answer = kb.answers[intent.answer]
+            title, body = kb.normalize(answer.title), kb.normalize(answer.text)
+            words = terms[intent_id] | set(content_tokens(title)) | set(content_tokens(body))
+            self._terms[intent_id] = tuple(sorted(words))
+            self._stems[intent_id] = frozenset(w[:_STEM] for w in words if len(w) >= _STEM)
+            # Subjects named in the examples or title: what the intent is about (not the answer body).
+            named = {aliases[p] for text in framing[intent_id] + [title] for _, _, p in find_phrases(text, aliases)}
+            self._subjects[intent_id] = frozenset(named | ({intent.subject} if intent.subject else set()))
+
+    def _covered(self, term: str, intent_id: str) -> bool:
+        terms = self._terms[intent_id]
+        if term in terms or (len(term) >= _STEM and term[:_STEM] in self._stems[intent_id]):
+            return True
+        if len(term) < 4:
+            return False
+        return process.extractOne(term, terms, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cover) is not None
+
+    def check(self, normalized: str, intent_id: str) -> GuardVerdict:
+        """Judge whether `intent_id` may answer the normalised question."""
+        named = mentioned_subjects(self.kb, normalized)
+        foreign = tuple(s for s in named if s not in self._subjects[intent_id])
+        # A question naming several subjects is fine if the intent is about one of them.
+        conflict = bool(named) and len(foreign) == len(named)
+        key_terms = content_tokens(normalized)
+        uncovered = tuple(t for t in key_terms if not self._covered(t, intent_id))
+        share = len(uncovered) / len(key_terms) if key_terms else 0.0
+        return GuardVerdict(uncovered, round(share, 3), foreign, not conflict and share <= self.max_uncovered)

@@ -1,0 +1,282 @@
+"""Load and validate knowledge/ (answers) and intents/ (question examples) into one KnowledgeBase."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.text import AcronymTable, french_typography, normalize
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the data, located precisely enough for a maintainer to fix it."""
+
+    path: Path
+    line: int | None
+    item: str
+    message: str
+    severity: str = "error"  # "error" | "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.item}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    """The data has errors; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} error(s) in the data:\n" + "\n".join(map(str, errors)))
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: str
+    title: str
+    text: str
+    source: str
+    topic: str
+    path: Path
+    as_of: str = ""
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    answer: str
+    topic: str
+    path: Path
+    examples: tuple[str, ...]
+    subject: str = ""
+    facet: str = ""
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    answers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Subject:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    described: bool = True
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    answers: dict[str, Answer]
+    intents: dict[str, Intent]
+    topics: tuple[Topic, ...]
+    subjects: dict[str, Subject]
+    facets: dict[str, tuple[str, ...]]
+    acronyms: dict[str, str]
+    acronym_table: AcronymTable = field(compare=False)
+
+    def normalize(self, text: str) -> str:
+        """Normalise `text` with this knowledge base's acronyms."""
+        return normalize(text, self.acronym_table)
+
+    def intent_for(self, subject: str, facet: str) -> Intent | None:
+        """Return the intent answering `facet` about `subject`, if the data has one."""
+        for intent in self.intents.values():
+            if intent.subject == subject and intent.facet == facet:
+                return intent
+        return None
+
+    def answer_of(self, intent_id: str) -> Answer:
+        """Return the answer an intent points at."""
+        return self.answers[self.intents[intent_id].answer]
+
+
+# Schemas: key -> (type, required). Anything else in a table is reported as unknown.
+_ANSWER_KEYS: dict[str, tuple[type, bool]] = {
+    "id": (str, True), "title": (str, True), "text": (str, True), "source": (str, True), "as_of": (str, False),
+}
+_INTENT_KEYS: dict[str, tuple[type, bool]] = {
+    "id": (str, True), "answer": (str, True), "examples": (list, True), "subject": (str, False), "facet": (str, False),
+}
+_KNOWLEDGE_FILE_KEYS = {"topic": str, "title": str, "answers": list, "acronyms": dict}
+_INTENTS_FILE_KEYS = {"topic": str, "intents": list, "subjects": dict, "facets": dict}
+_SUBJECT_KEYS: dict[str, tuple[type, bool]] = {"name": (str, True), "aliases": (list, True), "described": (bool, False)}
+_ID_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+_TOML_LINE_RE = re.compile(r"line (\d+)")
+
+
+class _Collector:
+    """Accumulate problems while reading files, remembering each file's text to find lines."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self._texts: dict[Path, str] = {}
+
+    def read_toml(self, path: Path) -> dict[str, Any] | None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.add(path, None, "-", f"cannot read the file ({exc}); save it as UTF-8")
+            return None
+        self._texts[path] = text
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            match = _TOML_LINE_RE.search(str(exc))
+            line = int(match.group(1)) if match else None
+            self.add(path, line, "-", f"TOML syntax error: {exc}; fix the syntax (quotes, brackets, commas)")
+            return None
+
+    def line_of(self, path: Path, item_id: str) -> int | None:
+        """Return the line where `id = "item_id"` (or a table named item_id) is written."""
+        pattern = re.compile(r'^\s*(?:id\s*=\s*["\']' + re.escape(item_id) + r'["\']|\[[^\]]*\b' + re.escape(item_id) + r"\])", re.M)
+        match = pattern.search(self._texts.get(path, ""))
+        return self._texts[path].count("\n", 0, match.start()) + 1 if match else None
+
+    def add(self, path: Path, line: int | None, item: str, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(path, line, item, message, severity))
+
+    def check_table(self, path: Path, item: str, table: Any, schema: dict[str, tuple[type, bool]], what: str) -> bool:
+        """Report unknown/missing keys and wrong types of one table; return True when usable."""
+        line = self.line_of(path, item)
+        if not isinstance(table, dict):
+            self.add(path, line, item, f"each {what} must be a table, got {type(table).__name__}")
+            return False
+        ok = True
+        for key in sorted(set(table) - set(schema)):
+            self.add(path, line, item, f"unknown key {key!r} in {what}; allowed: {', '.join(schema)}")
+        for key, (kind, required) in schema.items():
+            if key not in table:
+                if required:
+                    self.add(path, line, item, f"missing key {key!r} in {what}")
+                    ok = False
+            elif not isinstance(table[key], kind):
+                self.add(path, line, item, f"{key!r} must be a {kind.__name__}, got {type(table[key]).__name__}")
+                ok = False
+        return ok
+
+
+def _check_file_keys(col: _Collector, path: Path, raw: dict[str, Any], allowed: dict[str, type]) -> None:
+    for key, value in raw.items():
+        if key not in allowed:
+            col.add(path, None, "-", f"unknown top-level key {key!r}; allowed: {', '.join(allowed)}")
+        elif not isinstance(value, allowed[key]):
+            col.add(path, None, "-", f"top-level {key!r} must be a {allowed[key].__name__}")
+
+
+def _read_answers(col: _Collector, folder: Path) -> tuple[dict[str, Answer], list[Topic], dict[str, str]]:
+    answers: dict[str, Answer] = {}
+    topics: list[Topic] = []
+    acronyms: dict[str, str] = {}
+    for path in sorted(folder.glob("*.toml")):
+        raw = col.read_toml(path)
+        if raw is None:
+            continue
+        _check_file_keys(col, path, raw, _KNOWLEDGE_FILE_KEYS)
+        acronyms.update({str(k): str(v) for k, v in raw.get("acronyms", {}).items()})
+        topic = str(raw.get("topic", path.stem))
+        ids = []
+        for table in raw.get("answers", []) if isinstance(raw.get("answers"), list) else []:
+            item = str(table.get("id", "?")) if isinstance(table, dict) else "?"
+            if not col.check_table(path, item, table, _ANSWER_KEYS, "answer"):
+                continue
+            if item in answers:
+                col.add(path, col.line_of(path, item), item, f"duplicate answer id (also in {answers[item].path.name}); rename one")
+                continue
+            if not _ID_RE.match(item):
+                col.add(path, col.line_of(path, item), item, "ids use lowercase letters, digits, '_' and '.' only")
+            answers[item] = Answer(
+                id=item, title=french_typography(table["title"].strip()), text=french_typography(table["text"].strip()),
+                source=table["source"].strip(), topic=topic, path=path, as_of=table.get("as_of", ""),
+            )
+            ids.append(item)
+        if ids:
+            topics.append(Topic(topic, str(raw.get("title", topic)), tuple(ids)))
+    return answers, topics, acronyms
+
+
+def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: dict[str, Subject]) -> None:
+    for sid, table in raw.get("subjects", {}).items():
+        if not col.check_table(path, sid, table, _SUBJECT_KEYS, "subject"):
+            continue
+        if sid in subjects:
+            col.add(path, col.line_of(path, sid), sid, "subject defined twice")
+        subjects[sid] = Subject(sid, table["name"], tuple(map(str, table["aliases"])), table.get("described", True))
+
+
+def _read_intents(col: _Collector, folder: Path) -> tuple[dict[str, Intent], dict[str, Subject], dict[str, tuple[str, ...]]]:
+    intents: dict[str, Intent] = {}
+    subjects: dict[str, Subject] = {}
+    facets: dict[str, tuple[str, ...]] = {}
+    for path in sorted(folder.glob("*.toml")):
+        raw = col.read_toml(path)
+        if raw is None:
+            continue
+        _check_file_keys(col, path, raw, _INTENTS_FILE_KEYS)
+        _read_subjects(col, path, raw, subjects)
+        for fid, table in raw.get("facets", {}).items():
+            if col.check_table(path, fid, table, {"triggers": (list, True)}, "facet"):
+                facets[fid] = tuple(map(str, table["triggers"]))
+        topic = str(raw.get("topic", path.stem))
+        for table in raw.get("intents", []) if isinstance(raw.get("intents"), list) else []:
+            item = str(table.get("id", "?")) if isinstance(table, dict) else "?"
+            if not col.check_table(path, item, table, _INTENT_KEYS, "intent"):
+                continue
+            if item in intents:
+                col.add(path, col.line_of(path, item), item, f"duplicate intent id (also in {intents[item].path.name}); rename one")
+                continue
+            bad = [e for e in table["examples"] if not isinstance(e, str) or not e.strip()]
+            if bad:
+                col.add(path, col.line_of(path, item), item, f"examples must be non-empty strings, found {bad[0]!r}")
+            examples = tuple(e.strip() for e in table["examples"] if isinstance(e, str) and e.strip())
+            intents[item] = Intent(item, table["answer"], topic, path, examples, table.get("subject", ""), table.get("facet", ""))
+    return intents, subjects, facets
+
+
+def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str, Intent],
+                 subjects: dict[str, Subject], facets: dict[str, tuple[str, ...]]) -> None:
+    for intent in intents.values():
+        line = col.line_of(intent.path, intent.id)
+        if intent.answer not in answers:
+            col.add(intent.path, line, intent.id, f"points at answer {intent.answer!r}, which no file in knowledge/ defines")
+        if intent.subject and intent.subject not in subjects:
+            col.add(intent.path, line, intent.id, f"unknown subject {intent.subject!r}; define it under [subjects] in intents/")
+        if intent.facet and intent.subject and (intent.subject, intent.facet) in {
+            (o.subject, o.facet) for o in intents.values() if o.id < intent.id
+        }:
+            col.add(intent.path, line, intent.id, f"another intent already answers facet {intent.facet!r} of {intent.subject!r}")
+        if not intent.examples:
+            col.add(intent.path, line, intent.id, "has no examples; add at least a few questions")
+    for answer in answers.values():
+        if not answer.text:
+            col.add(answer.path, col.line_of(answer.path, answer.id), answer.id, "empty answer text")
+
+
+def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
+    """Read and validate the data; raise KnowledgeError listing every error found."""
+    col = _Collector()
+    for folder in (knowledge_dir, intents_dir):
+        if not folder.is_dir():
+            col.add(folder, None, "-", "folder not found; check [paths] in config.toml")
+    if col.problems:
+        raise KnowledgeError(col.problems)
+    answers, topics, acronyms = _read_answers(col, knowledge_dir)
+    intents, subjects, facets = _read_intents(col, intents_dir)
+    _cross_check(col, answers, intents, subjects, facets)
+    if not intents:
+        col.add(intents_dir, None, "-", "no intents found")
+    if any(p.severity == "error" for p in col.problems):
+        raise KnowledgeError(col.problems)
+    table = AcronymTable(acronyms)
+    return KnowledgeBase(
+        answers=answers, intents=intents, topics=tuple(topics), acronym_table=table, acronyms=acronyms,
+        subjects={k: Subject(s.id, s.name, tuple(normalize(a, table) for a in s.aliases), s.described) for k, s in subjects.items()},
+        facets={k: tuple(normalize(t, table) for t in v) for k, v in facets.items()},
+    )

@@ -1,0 +1,172 @@
+"""French text normalisation shared by the matcher, the dialogue and the maintainers' tools.
+
+`normalize` turns messy user French into a canonical, accent-free, lowercase string of
+space-separated tokens: elisions are split, common SMS spellings are rewritten, dotted
+acronyms are joined and the long forms of known acronyms are replaced by the acronym, so
+"C koi la Direction de la coopération internationale ?" and "c'est quoi la D.C.I" both
+become "ce est quoi la dci".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+# Elided articles and pronouns: "l'ASI" -> "le asi", "qu'est-ce" -> "que est ce".
+_ELISIONS = {
+    "l": "le", "d": "de", "j": "je", "n": "ne", "s": "se", "m": "me", "t": "te", "c": "ce",
+    "qu": "que", "jusqu": "jusque", "lorsqu": "lorsque", "puisqu": "puisque", "quoiqu": "quoique",
+}
+_ELISION_RE = re.compile(r"\b(" + "|".join(sorted(_ELISIONS, key=len, reverse=True)) + r")'")
+
+# SMS and informal spellings, applied token by token after accents are removed.
+SMS_FORMS: Mapping[str, str] = {
+    "c": "ce est", "cest": "ce est", "sest": "se est", "koi": "quoi", "kwa": "quoi", "quoa": "quoi",
+    "ki": "qui", "ke": "que", "keske": "que est ce que", "kesako": "que est ce que",
+    "kel": "quel", "kels": "quel", "kelle": "quel", "kelles": "quel", "quels": "quel",
+    "quelle": "quel", "quelles": "quel", "pk": "pourquoi", "pq": "pourquoi", "pkoi": "pourquoi",
+    "pourkoi": "pourquoi", "prq": "pourquoi", "ya": "il y a", "qd": "quand", "kan": "quand",
+    "kand": "quand", "cmt": "comment", "cmnt": "comment", "koment": "comment", "komen": "comment",
+    "comen": "comment", "bjr": "bonjour", "bsr": "bonsoir", "slt": "salut", "stp": "svp",
+    "mrc": "merci", "mci": "merci", "tel": "telephone", "tél": "telephone", "tels": "telephone",
+    "telephones": "telephone", "num": "numero", "numeros": "numero", "mail": "courriel",
+    "mails": "courriel", "email": "courriel", "emails": "courriel", "mel": "courriel",
+    "courriels": "courriel", "telecopie": "fax", "telecopieur": "fax", "ds": "dans", "pr": "pour",
+    "ac": "avec", "avc": "avec", "tt": "tout", "bcp": "beaucoup", "dc": "donc", "chui": "je suis",
+    "chuis": "je suis", "jsuis": "je suis", "jsp": "je ne sais pas", "vs": "vous", "qqn": "quelqu un",
+    "qqch": "quelque chose", "infos": "information", "info": "information",
+    "informations": "information", "pb": "probleme", "cb": "combien", "cbn": "combien",
+    "auj": "aujourd hui", "ajd": "aujourd hui", "t": "tu", "ct": "ce etait", "g": "je ai",
+}
+_SMS_BIGRAMS = {("e", "mail"): "courriel", ("e", "mails"): "courriel", ("y", "a"): "y a"}
+
+_DOTTED_ACRONYM_RE = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b\.?)?")
+_NON_WORD_RE = re.compile(r"[^a-z0-9@]+")
+_SPACES_RE = re.compile(r"\s+")
+
+# Short words that may sit between the words of an acronym's long form.
+_LINK_WORDS = ("de", "la", "le", "les", "du", "des", "en", "a", "au", "aux", "et", "contre", "l", "d")
+
+
+def strip_accents(text: str) -> str:
+    """Return `text` without diacritics (é -> e, œ -> oe)."""
+    text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _basic(text: str) -> str:
+    """Lowercase, remove accents, split elisions, join dotted acronyms, drop punctuation."""
+    text = strip_accents(text.casefold())
+    text = text.replace("’", "'").replace("`", "'").replace("´", "'").replace("‘", "'")
+    text = _ELISION_RE.sub(lambda m: _ELISIONS[m.group(1)] + " ", text)
+    text = _DOTTED_ACRONYM_RE.sub(lambda m: m.group(0).replace(".", "") + " ", text)
+    return _SPACES_RE.sub(" ", _NON_WORD_RE.sub(" ", text)).strip()
+
+
+def _rewrite_sms(tokens: list[str]) -> list[str]:
+    """Rewrite SMS spellings token by token (and a few two-token forms)."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        pair = tuple(tokens[i:i + 2])
+        if pair in _SMS_BIGRAMS:
+            out.extend(_SMS_BIGRAMS[pair].split())
+            i += 2
+            continue
+        out.extend(SMS_FORMS.get(tokens[i], tokens[i]).split())
+        i += 1
+    return out
+
+
+class AcronymTable:
+    """Replace the long forms of acronyms by the acronym, tolerant to plurals and link words."""
+
+    def __init__(self, acronyms: Mapping[str, str]) -> None:
+        self.acronyms = {k.lower(): v for k, v in acronyms.items()}
+        patterns = []
+        for acronym, long_form in sorted(self.acronyms.items(), key=lambda kv: -len(kv[1])):
+            words = [w for w in _rewrite_sms(_basic(long_form).split()) if w not in _LINK_WORDS]
+            if not words:
+                continue
+            link = r"(?:\s+(?:" + "|".join(_LINK_WORDS) + r"))*\s+"
+            body = link.join(re.escape(w) + "s?" for w in words)
+            patterns.append((re.compile(r"\b" + body + r"\b"), acronym))
+        self._patterns = patterns
+
+    def contract(self, text: str) -> str:
+        """Replace every long form found in normalised `text` by its acronym."""
+        for pattern, acronym in self._patterns:
+            text = pattern.sub(acronym, text)
+        return text
+
+
+_EMPTY_TABLE = AcronymTable({})
+
+
+@lru_cache(maxsize=4096)
+def _normalize_cached(text: str, table: AcronymTable) -> str:
+    tokens = _rewrite_sms(_basic(text).split())
+    return table.contract(" ".join(tokens))
+
+
+def normalize(text: str, acronyms: AcronymTable | None = None) -> str:
+    """Return the canonical form of `text` (see the module docstring)."""
+    return _normalize_cached(text[:2000], acronyms or _EMPTY_TABLE)
+
+
+def tokens(text: str, acronyms: AcronymTable | None = None) -> list[str]:
+    """Return the tokens of the normalised `text`."""
+    return normalize(text, acronyms).split()
+
+
+def find_phrases(normalized: str, phrases: Iterable[str]) -> list[tuple[int, int, str]]:
+    """Return non-overlapping (start, end, phrase) token spans of `phrases` in `normalized`, longest first."""
+    toks = normalized.split()
+    taken = [False] * len(toks)
+    found: list[tuple[int, int, str]] = []
+    for phrase in sorted(set(phrases), key=lambda p: -len(p.split())):
+        words = phrase.split()
+        n = len(words)
+        if not n:
+            continue
+        for i in range(len(toks) - n + 1):
+            if toks[i:i + n] == words and not any(taken[i:i + n]):
+                taken[i:i + n] = [True] * n
+                found.append((i, i + n, phrase))
+    return sorted(found)
+
+
+# Words that carry no topic: articles, pronouns, question words, politeness, generic verbs.
+STOPWORDS = frozenset("""
+a ai aie ais ait as au aux avec avez avoir avons ayant bah ben bien bon ca ce ceci cela celle celles
+celui ces cet cette chez ci comme comment concernant concerne dans de des dire dis dit doit donc donne
+donner donnez dont du elle elles en encore es est et etaient etais etait etant ete etes etre eu eux
+exactement explique expliquer expliquez faire fais fait faut hein ici il ils informer information
+indiquer indiquez je juste la le les leur leurs lui ma mais me merci meme mes moi mon ne ni non nos
+notre nous on ont ou oui par parle parler pas peu peut peux pouvez pourriez pourrais pourrait pour
+pourquoi propos qu quand que quel qui quoi sa sais savoir se ses si sil son sont souhaite souhaiterais
+suis sur svp ta te tes toi ton tu un une vos votre vous voudrais voulez voudriez aimerais aimerai
+veut veux vouloir y svp plait plaît stp salut bonjour bonsoir coucou hello svp alors aussi ok okay
+dites connaitre renseigner renseignement renseignements renseignez cherche trouver question questions
+besoin quelqu quelque chose combien ya avez-vous est-ce lequel laquelle lesquels lesquelles
+""".split())
+
+
+def content_tokens(normalized: str) -> list[str]:
+    """Return the tokens of a normalised text that can carry a topic (no stopwords, no 1-letter words)."""
+    return [t for t in normalized.split() if t not in STOPWORDS and len(t) > 1]
+
+
+# Typography: espaces insécables before double punctuation and inside guillemets.
+_NBSP = "\u00a0"
+_BEFORE_PUNCT_RE = re.compile(r"(?:[ \u202f]+|(?<=[^\s\d?!:;.\u00a0]))([?!;»])|[ \u202f]+(:)")
+_AFTER_GUILLEMET_RE = re.compile(r"«[ \u202f]*")
+
+
+def french_typography(text: str) -> str:
+    """Put non-breaking spaces before ? ! : ; » and after «, as French typography wants."""
+    text = _BEFORE_PUNCT_RE.sub(lambda m: _NBSP + (m.group(1) or m.group(2)), text)
+    return _AFTER_GUILLEMET_RE.sub("«" + _NBSP, text)
