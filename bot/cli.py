@@ -35,12 +35,12 @@ def _config(args: argparse.Namespace) -> Config:
         raise CommandError(f"error: {exc}") from None
 
 
-def _engine(config: Config) -> Engine:
+def _engine(config: Config, log_unanswered: bool = True) -> Engine:
     from bot.engine import Engine
     from bot.knowledge import KnowledgeError
 
     try:
-        return Engine(config)
+        return Engine(config, log_unanswered=log_unanswered)
     except KnowledgeError as exc:
         lines = [str(p) for p in exc.problems if p.severity == "error"]
         raise CommandError("error: the data is broken, run `faqbot check`:\n" + "\n".join(lines)) from None
@@ -99,7 +99,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     config = _config(args)
     try:
-        report = evaluate(_engine(config), args.set or config.paths.evaluation, leave_one_out=not args.no_loo)
+        report = evaluate(_engine(config, log_unanswered=False), args.set or config.paths.evaluation, leave_one_out=not args.no_loo)
     except EvaluationSetError as exc:
         raise CommandError(f"error: {exc}") from None
     if args.json:

@@ -46,6 +46,7 @@ class DecisionSettings:
     answer_threshold: float = 0.55
     clarify_threshold: float = 0.35
     margin: float = 0.05
+    subject_bonus: float = 0.1
     max_uncovered: float = 0.34
     fuzzy_cover: int = 80
     max_suggestions: int = 3

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from bot.config import Config
@@ -25,6 +25,7 @@ from bot.guard import GuardVerdict, KeyTermGuard
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge
 from bot.matcher import Candidate, IntentMatcher, fit_cached
 from bot.text import french_typography
+from bot.unanswered import UnansweredLog
 
 ANSWERED, CLARIFY, FALLBACK = "answered", "clarify", "fallback"
 MAX_QUESTION_CHARS = 2000
@@ -76,10 +77,12 @@ def _t(text: str) -> str:
 class Engine:
     """Answer questions from the knowledge base; safe to share between conversations."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, log_unanswered: bool = True) -> None:
         self.config = config
         self._state = self._build()
         self._reload_lock = threading.Lock()
+        m = config.maintenance
+        self.unanswered = UnansweredLog(config.paths.unanswered_log, m.log_max_bytes, m.log_backups) if log_unanswered else None
 
     def _build(self) -> _State:
         paths = self.config.paths
@@ -110,8 +113,23 @@ class Engine:
             return []
 
     # -- answering ---------------------------------------------------------------------------
-    def reply(self, text: str, conversation: Conversation | None = None, now: float | None = None) -> Reply:
-        """Answer one user message in the given conversation (a fresh one if None)."""
+    def reply(self, text: str, conversation: Conversation | None = None, now: float | None = None,
+              channel: str = "api") -> Reply:
+        """Answer one user message in the given conversation (a fresh one if None).
+
+        Clarify and fallback replies are written to the unanswered log, tagged with `channel`.
+        """
+        reply = self._decide(text, conversation, now)
+        if reply.status != ANSWERED and reply.question.strip() and self.unanswered is not None:
+            self.unanswered.record(channel, reply.question, reply.status, reply.explanation.get("candidates", []))
+        return reply
+
+    def log_refusal(self, question: str, channel: str, reason: str) -> None:
+        """Log a "none of these" pick or negative feedback on `question`."""
+        if self.unanswered is not None and question.strip():
+            self.unanswered.record(channel, question, reason, [])
+
+    def _decide(self, text: str, conversation: Conversation | None, now: float | None) -> Reply:
         conversation = conversation if conversation is not None else Conversation()
         now = time.time() if now is None else now
         state = self._state
@@ -175,7 +193,7 @@ class Engine:
     def _match(self, state: _State, question: str, normalized: str, conversation: Conversation,
                now: float, explanation: dict[str, Any]) -> Reply:
         d = self.config.decision
-        candidates = state.matcher.rank(normalized, top=5)
+        candidates = self._rank(state, normalized, explanation["subjects"])
         verdicts = {c.intent: state.guard.check(normalized, c.intent) for c in candidates}
         explanation["candidates"] = [_describe(c, verdicts[c.intent]) for c in candidates]
         allowed = [c for c in candidates if verdicts[c.intent].passed]
@@ -197,6 +215,15 @@ class Engine:
                          suggestions=suggestions, explanation=explanation)
         explanation["rule"] = f"confidence {best.score:.2f} < clarify threshold {d.clarify_threshold}"
         return self._fallback(state, question, best.score, conversation, explanation)
+
+    def _rank(self, state: _State, normalized: str, named: list[str]) -> list[Candidate]:
+        """Rank intents, favouring those about a subject the question names."""
+        bonus = self.config.decision.subject_bonus
+        ranked = [
+            replace(c, score=round(min(1.0, c.score + bonus), 4)) if state.kb.intents[c.intent].subject in named else c
+            for c in state.matcher.rank(normalized, top=10)
+        ]
+        return sorted(ranked, key=lambda c: -c.score)
 
     def _answered(self, state: _State, question: str, intent_id: str, confidence: float,
                   conversation: Conversation, now: float, explanation: dict[str, Any]) -> Reply:

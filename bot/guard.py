@@ -54,6 +54,17 @@ class KeyTermGuard:
             # Subjects named in the examples or title: what the intent is about (not the answer body).
             named = {aliases[p] for text in framing[intent_id] + [title] for _, _, p in find_phrases(text, aliases)}
             self._subjects[intent_id] = frozenset(named | ({intent.subject} if intent.subject else set()))
+        self._known = frozenset(t for words in self._terms.values() for t in words)
+        self._known_list = tuple(sorted(self._known))
+
+    def weight(self, term: str) -> float:
+        """Return how much an uncovered term counts: words the whole knowledge base ignores count double."""
+        if term in self._known:
+            return 1.0
+        if len(term) >= 4 and process.extractOne(term, self._known_list, scorer=fuzz.ratio,
+                                                 score_cutoff=self.fuzzy_cover) is not None:
+            return 1.0
+        return 2.0
 
     def _covered(self, term: str, intent_id: str) -> bool:
         terms = self._terms[intent_id]
@@ -71,5 +82,6 @@ class KeyTermGuard:
         conflict = bool(named) and len(foreign) == len(named)
         key_terms = content_tokens(normalized)
         uncovered = tuple(t for t in key_terms if not self._covered(t, intent_id))
-        share = len(uncovered) / len(key_terms) if key_terms else 0.0
+        total = sum(self.weight(t) for t in key_terms)
+        share = sum(self.weight(t) for t in uncovered) / total if total else 0.0
         return GuardVerdict(uncovered, round(share, 3), foreign, not conflict and share <= self.max_uncovered)

@@ -152,6 +152,14 @@ suis sur svp ta te tes toi ton tu un une vos votre vous voudrais voulez voudriez
 veut veux vouloir y svp plait plaît stp salut bonjour bonsoir coucou hello svp alors aussi ok okay
 dites connaitre renseigner renseignement renseignements renseignez cherche trouver question questions
 besoin quelqu quelque chose combien ya avez-vous est-ce lequel laquelle lesquels lesquelles
+tout tous toute toutes plus moins tres trop assez bien mal autre autres deja encore toujours jamais
+souvent parfois vraiment simplement concretement exactement precisement general generalement
+quotidien quotidiennement actuellement aujourd hui maintenant comprends comprend comprendre
+explication expliquer trouve trouver trouvent passe passer prend prendre mettre met rend rendre
+genre sorte type lu vu entendu article exemple necessaire utile possible important exactement
+longtemps svp voila oui non peut-etre envie interesse interessee etudiant etudiante expose
+prepare preparer travail boulot fais font faites dis disent veux voulais voudrait aimerait
+quelles quels chose choses truc machin gens personne personnes monde un deux en gros bref
 """.split())
 
 

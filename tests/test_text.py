@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.text import AcronymTable, content_tokens, find_phrases, french_typography, normalize, strip_accents
+
+TABLE = AcronymTable({
+    "DCI": "Direction de la coopération internationale",
+    "ASI": "attaché de sécurité intérieure",
+    "SSI": "service de sécurité intérieure",
+})
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("C koi la DCI ?", "ce est quoi la dci"),
+    ("c'est quoi la D.C.I.", "ce est quoi la dci"),
+    ("Qu'est-ce que la Direction de la Coopération Internationale ?", "que est ce que la dci"),
+    ("les attachés de securite interieure", "les asi"),
+    ("Le S.S.I. de Nouakchott", "le ssi de nouakchott"),
+    ("et son e-mail ?", "et son courriel"),
+    ("ya kel tél pr le ssi", "il y a quel telephone pour le ssi"),
+    ("L’œuvre", "le oeuvre"),
+    ("   ", ""),
+    ("PK la dci a été créée", "pourquoi la dci a ete creee"),
+])
+def test_normalize(raw: str, expected: str) -> None:
+    assert normalize(raw, TABLE) == expected
+
+
+def test_strip_accents() -> None:
+    assert strip_accents("Sûreté, œuvre, Élysée") == "Surete, oeuvre, Elysee"
+
+
+def test_acronyms_both_ways_give_the_same_form() -> None:
+    assert normalize("que fait l'attaché de sécurité intérieure", TABLE) == normalize("que fait l'ASI", TABLE)
+
+
+def test_content_tokens_drop_question_words() -> None:
+    assert content_tokens("que est ce que le budget de la dci") == ["budget", "dci"]
+
+
+def test_find_phrases_prefers_longest() -> None:
+    assert find_phrases("le ssi de nouakchott", ["ssi", "ssi de nouakchott"]) == [(1, 4, "ssi de nouakchott")]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Quoi ?", "Quoi\u00a0?"),
+    ("« oui »", "«\u00a0oui\u00a0»"),
+    ("Tél. : 45", "Tél.\u00a0: 45"),
+    ("Vraiment!", "Vraiment\u00a0!"),
+    ("https://example.org 10:30", "https://example.org 10:30"),
+])
+def test_french_typography(raw: str, expected: str) -> None:
+    assert french_typography(raw) == expected
