@@ -47,6 +47,7 @@ class DecisionSettings:
     clarify_threshold: float = 0.35
     margin: float = 0.05
     subject_bonus: float = 0.1
+    coverage_weight: float = 0.3
     max_uncovered: float = 0.34
     fuzzy_cover: int = 80
     max_suggestions: int = 3

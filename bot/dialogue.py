@@ -9,6 +9,8 @@ from bot.text import content_tokens, find_phrases
 
 # Words that only glue a follow-up together ("et pour l'ASI ?").
 _FOLLOW_UP_GLUE = frozenset({"et", "pour", "sur", "concernant", "alors", "ou", "encore"})
+# Pronouns that point back to the previous subject ("qui la dirige ?", "et son mail ?").
+_ANAPHORA = frozenset({"il", "elle", "ils", "elles", "son", "sa", "ses", "leur", "leurs", "lui", "y", "celui", "celle"})
 
 
 @dataclass
@@ -36,19 +38,20 @@ class Conversation:
         self.suggestions = ()
 
 
-@dataclass(frozen=True)
-class FollowUp:
-    """A question resolved against the context: `intent` is None when the data has no answer."""
-
-    subject: str
-    facet: str
-    intent: Intent | None
-
-
 def mentioned_subjects(kb: KnowledgeBase, normalized: str) -> list[str]:
     """Return the subjects a normalised question names, in order of appearance."""
     aliases = {alias: sid for sid, subject in kb.subjects.items() for alias in subject.aliases}
     return list(dict.fromkeys(aliases[phrase] for _, _, phrase in find_phrases(normalized, aliases)))
+
+
+def focused_subjects(kb: KnowledgeBase, normalized: str) -> list[str]:
+    """Return the named subjects, without those only named as the container of another.
+
+    "le CSI du SSI de Nouakchott" is about the CSI, not about the SSI of Nouakchott.
+    """
+    named = mentioned_subjects(kb, normalized)
+    containers = {a for s in named for a in kb.ancestors(s)}
+    return [s for s in named if s not in containers]
 
 
 def asked_facet(kb: KnowledgeBase, normalized: str) -> str:
@@ -62,22 +65,17 @@ def asked_facet(kb: KnowledgeBase, normalized: str) -> str:
     return triggers[phrase]
 
 
-def resolve_follow_up(kb: KnowledgeBase, normalized: str, context: tuple[str, str] | None) -> FollowUp | None:
-    """Resolve a question that needs the previous topic, or return None if it stands alone."""
-    if context is None:
-        return None
-    subject, facet = context
-    named = mentioned_subjects(kb, normalized)
-    if not named:
-        asked = asked_facet(kb, normalized)
-        if asked:
-            return FollowUp(subject, asked, kb.intent_for(subject, asked))
-        return None
-    # "et l'ASI ?": a bare new subject asks the same facet about it.
-    alias_words = {w for sid in named for alias in kb.subjects[sid].aliases for w in alias.split()}
-    rest = [t for t in content_tokens(normalized) if t not in alias_words and t not in _FOLLOW_UP_GLUE]
-    if len(named) == 1 and not rest and facet and kb.subjects[named[0]].described:
-        intent = kb.intent_for(named[0], facet)
-        if intent is not None:
-            return FollowUp(named[0], facet, intent)
-    return None
+def is_follow_up(kb: KnowledgeBase, normalized: str) -> bool:
+    """Tell whether a question that names no subject leans on the previous one.
+
+    It does when it asks for a known facet ("et le fax ?"), refers back with a pronoun
+    ("qui la dirige ?"), or is too short to stand alone.
+    """
+    toks = set(normalized.split())
+    return bool(asked_facet(kb, normalized)) or bool(toks & _ANAPHORA) or len(content_tokens(normalized)) <= 2
+
+
+def is_bare_mention(kb: KnowledgeBase, normalized: str, subject: str) -> bool:
+    """Tell whether the question only names `subject` ("et l'ASI ?")."""
+    alias_words = {w for alias in kb.subjects[subject].aliases for w in alias.split()}
+    return not [t for t in content_tokens(normalized) if t not in alias_words and t not in _FOLLOW_UP_GLUE]

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from bot.config import Config
-from bot.dialogue import Conversation, FollowUp, mentioned_subjects, resolve_follow_up
+from bot.dialogue import Conversation, asked_facet, focused_subjects, is_bare_mention, is_follow_up
 from bot.guard import GuardVerdict, KeyTermGuard
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge
 from bot.matcher import Candidate, IntentMatcher, fit_cached
@@ -135,19 +135,13 @@ class Engine:
         state = self._state
         question = text.strip()
         if not question:
-            return Reply(text, FALLBACK, _t(EMPTY_QUESTION), explanation={"rule": "empty question"})
-        if question.isdigit() and conversation.suggestions:
-            return self._pick(state, question, conversation, now)
-        normalized = state.kb.normalize(question[:MAX_QUESTION_CHARS])
-        context = conversation.topic(now, self.config.dialogue.context_ttl_seconds)
-        explanation: dict[str, Any] = {
-            "normalized": normalized, "subjects": mentioned_subjects(state.kb, normalized),
-            "context": list(context) if context else None,
-        }
-        follow_up = resolve_follow_up(state.kb, normalized, context)
-        if follow_up is not None:
-            return self._follow_up(state, question, normalized, follow_up, conversation, now, explanation)
-        return self._match(state, question, normalized, conversation, now, explanation)
+            reply = Reply(text, FALLBACK, _t(EMPTY_QUESTION), explanation={"rule": "empty question"})
+        elif question.isdigit() and conversation.suggestions:
+            reply = self._pick(state, question, conversation)
+        else:
+            reply = self._understand(state, question, conversation.topic(now, self.config.dialogue.context_ttl_seconds))
+        self._commit(state, reply, conversation, now)
+        return reply
 
     def answer_intent(self, intent_id: str, conversation: Conversation | None = None,
                       question: str | None = None, now: float | None = None) -> Reply:
@@ -155,90 +149,128 @@ class Engine:
         state = self._state
         if intent_id not in state.kb.intents:
             return Reply(question or intent_id, FALLBACK, _t(UNKNOWN_CHOICE), explanation={"rule": "unknown intent"})
-        conversation = conversation if conversation is not None else Conversation()
-        now = time.time() if now is None else now
-        return self._answered(state, question or state.kb.answer_of(intent_id).title, intent_id, 1.0,
-                              conversation, now, {"rule": "picked"})
+        reply = self._answered(state, question or state.kb.answer_of(intent_id).title, intent_id, 1.0, {"rule": "picked"})
+        self._commit(state, reply, conversation if conversation is not None else Conversation(),
+                     time.time() if now is None else now)
+        return reply
 
     def none_of_these(self, conversation: Conversation) -> Reply:
         """The user refused every suggestion: forget them and invite a rephrasing."""
         conversation.suggestions = ()
         return Reply("", FALLBACK, _t(NONE_OF_THESE), explanation={"rule": "none of these"})
 
-    def _pick(self, state: _State, question: str, conversation: Conversation, now: float) -> Reply:
+    def _commit(self, state: _State, reply: Reply, conversation: Conversation, now: float) -> None:
+        """Update the conversation after a reply: topic on answers, pending choices on clarify."""
+        if reply.status == ANSWERED and reply.intent:
+            conversation.remember(state.kb.intents[reply.intent], now)
+        elif reply.status == CLARIFY:
+            conversation.suggestions = tuple(s.intent for s in reply.suggestions)
+        elif reply.explanation.get("rule") != "empty question":
+            conversation.suggestions = ()
+
+    def _pick(self, state: _State, question: str, conversation: Conversation) -> Reply:
         choice = int(question)
         if not 1 <= choice <= len(conversation.suggestions):
             return Reply(question, CLARIFY, _t(BAD_CHOICE.format(n=len(conversation.suggestions))),
                          suggestions=self._suggestions(state, conversation.suggestions),
                          explanation={"rule": "number out of range"})
-        intent_id = conversation.suggestions[choice - 1]
-        return self._answered(state, question, intent_id, 1.0, conversation, now, {"rule": f"picked suggestion {choice}"})
+        return self._answered(state, question, conversation.suggestions[choice - 1], 1.0,
+                              {"rule": f"picked suggestion {choice}"})
 
-    def _follow_up(self, state: _State, question: str, normalized: str, follow_up: FollowUp,
-                   conversation: Conversation, now: float, explanation: dict[str, Any]) -> Reply:
-        explanation["follow_up"] = {"subject": follow_up.subject, "facet": follow_up.facet}
-        subject = state.kb.subjects[follow_up.subject]
-        if follow_up.intent is None:
-            explanation["rule"] = "follow-up: the data has nothing on this facet of the subject"
-            conversation.updated = now
-            return Reply(question, FALLBACK, _t(NOT_FOR_SUBJECT.format(subject=subject.name) + "\n" + self._help_line(state)),
-                         explanation=explanation)
-        # Score the question as if it had named its subject, to report a comparable confidence.
-        completed = f"{normalized} {subject.aliases[0]}" if subject.aliases else normalized
-        scores = {c.intent: c.score for c in state.matcher.rank(completed, top=10)}
-        confidence = max(scores.get(follow_up.intent.id, 0.0), self.config.decision.answer_threshold)
-        explanation["rule"] = "follow-up resolved against the conversation's subject"
-        return self._answered(state, question, follow_up.intent.id, confidence, conversation, now, explanation)
+    def _understand(self, state: _State, question: str, context: tuple[str, str] | None) -> Reply:
+        """Decide how to answer a question, using the conversation's topic for follow-ups."""
+        kb = state.kb
+        normalized = kb.normalize(question[:MAX_QUESTION_CHARS])
+        named = focused_subjects(kb, normalized)
+        explanation: dict[str, Any] = {"normalized": normalized, "subjects": named,
+                                       "context": list(context) if context else None}
+        direct = self._match(state, question, normalized, named, explanation)
+        if context is None:
+            return direct
+        subject, last_facet = context
+        described = [s for s in named if kb.subjects[s].described]
+        if not described and is_follow_up(kb, normalized):
+            return self._follow_up(state, question, normalized, subject, direct, explanation)
+        if len(described) == 1 and last_facet and is_bare_mention(kb, normalized, described[0]):
+            intent = kb.intent_for(described[0], last_facet)
+            if intent is not None:  # "et l'ASI ?": the same question about another subject
+                explanation["rule"] = f"same facet {last_facet!r} asked about {described[0]!r}"
+                return self._answered(state, question, intent.id, self.config.decision.answer_threshold, explanation)
+        return direct
 
-    def _match(self, state: _State, question: str, normalized: str, conversation: Conversation,
-               now: float, explanation: dict[str, Any]) -> Reply:
+    def _follow_up(self, state: _State, question: str, normalized: str, subject: str, direct: Reply,
+                   explanation: dict[str, Any]) -> Reply:
+        """Answer a question that leans on the previous subject, or say the data has nothing on it."""
+        kb, d = state.kb, self.config.decision
+        explanation["follow_up"] = subject
+        if direct.status == ANSWERED and kb.intents[direct.intent].subject in ("", subject):  # type: ignore[index]
+            return direct
+        facet = asked_facet(kb, normalized)
+        completed = f"{normalized} {kb.subjects[subject].aliases[0]}"
+        ranked = [c for c in self._rank(state, completed, [subject]) if kb.intents[c.intent].subject == subject]
+        intent = kb.intent_for(subject, facet) if facet else None
+        if intent is not None:
+            score = next((c.score for c in ranked if c.intent == intent.id), 0.0)
+            explanation["rule"] = f"follow-up: facet {facet!r} of the conversation's subject {subject!r}"
+            return self._answered(state, question, intent.id, max(score, d.answer_threshold), explanation)
+        allowed = [c for c in ranked if state.guard.check(completed, c.intent).passed]
+        runner_up = allowed[1].score if len(allowed) > 1 else 0.0
+        if allowed and allowed[0].score >= d.answer_threshold and allowed[0].score - runner_up >= d.margin:
+            explanation["rule"] = f"follow-up matched within the conversation's subject {subject!r}"
+            return self._answered(state, question, allowed[0].intent, allowed[0].score, explanation)
+        explanation["rule"] = f"follow-up: the data has nothing on this about {subject!r}"
+        text = NOT_FOR_SUBJECT.format(subject=kb.subjects[subject].name) + "\n" + self._help_line(state)
+        return Reply(question, FALLBACK, _t(text), confidence=allowed[0].score if allowed else 0.0,
+                     explanation=explanation)
+
+    def _match(self, state: _State, question: str, normalized: str, named: list[str],
+               explanation: dict[str, Any]) -> Reply:
+        """Decide on the question alone: answer, clarify or fall back."""
         d = self.config.decision
-        candidates = self._rank(state, normalized, explanation["subjects"])
+        explanation = dict(explanation)
+        candidates = self._rank(state, normalized, named)
         verdicts = {c.intent: state.guard.check(normalized, c.intent) for c in candidates}
         explanation["candidates"] = [_describe(c, verdicts[c.intent]) for c in candidates]
         allowed = [c for c in candidates if verdicts[c.intent].passed]
         if not allowed:
             explanation["rule"] = "key-term guard refused every candidate" if candidates else "no candidate"
-            return self._fallback(state, question, candidates[0].score if candidates else 0.0, conversation, explanation)
+            return self._fallback(state, question, candidates[0].score if candidates else 0.0, explanation)
         best = allowed[0]
         runner_up = allowed[1].score if len(allowed) > 1 else 0.0
         if best.score >= d.answer_threshold and best.score - runner_up >= d.margin:
             explanation["rule"] = f"confidence {best.score:.2f} >= {d.answer_threshold} and margin {best.score - runner_up:.2f} >= {d.margin}"
-            return self._answered(state, question, best.intent, best.score, conversation, now, explanation)
+            return self._answered(state, question, best.intent, best.score, explanation)
         offered = [c.intent for c in allowed if c.score >= d.clarify_threshold][: d.max_suggestions]
         if offered:
             explanation["rule"] = f"confidence {best.score:.2f} or margin {best.score - runner_up:.2f} too low to answer: clarify"
-            conversation.suggestions = tuple(offered)
             suggestions = self._suggestions(state, offered)
             lines = [CLARIFY_INTRO] + [f"  {n}. {s.title}" for n, s in enumerate(suggestions, 1)] + [CLARIFY_OUTRO]
             return Reply(question, CLARIFY, _t("\n".join(lines)), confidence=best.score,
                          suggestions=suggestions, explanation=explanation)
         explanation["rule"] = f"confidence {best.score:.2f} < clarify threshold {d.clarify_threshold}"
-        return self._fallback(state, question, best.score, conversation, explanation)
+        return self._fallback(state, question, best.score, explanation)
 
     def _rank(self, state: _State, normalized: str, named: list[str]) -> list[Candidate]:
-        """Rank intents, favouring those about a subject the question names."""
-        bonus = self.config.decision.subject_bonus
-        ranked = [
-            replace(c, score=round(min(1.0, c.score + bonus), 4)) if state.kb.intents[c.intent].subject in named else c
-            for c in state.matcher.rank(normalized, top=10)
-        ]
+        """Rank intents by the matcher's score blended with key-term coverage, plus a bonus for named subjects."""
+        d = self.config.decision
+        ranked = []
+        for c in state.matcher.rank(normalized, top=10):
+            score = (1 - d.coverage_weight) * c.score + d.coverage_weight * state.guard.coverage(normalized, c.intent)
+            if state.kb.intents[c.intent].subject in named:
+                score += d.subject_bonus
+            ranked.append(replace(c, score=round(min(1.0, score), 4)))
         return sorted(ranked, key=lambda c: -c.score)
 
     def _answered(self, state: _State, question: str, intent_id: str, confidence: float,
-                  conversation: Conversation, now: float, explanation: dict[str, Any]) -> Reply:
-        intent = state.kb.intents[intent_id]
-        answer = state.kb.answers[intent.answer]
-        conversation.remember(intent, now)
-        topic = next(t for t in state.kb.topics if answer.id in t.answers) if intent.answer else None
-        siblings = [i.id for i in state.kb.intents.values()
-                    if topic and i.answer in topic.answers and i.id != intent_id][:3]
+                  explanation: dict[str, Any]) -> Reply:
+        kb = state.kb
+        answer = kb.answer_of(intent_id)
+        topic = next((t for t in kb.topics if answer.id in t.answers), None)
+        siblings = [i.id for i in kb.intents.values() if topic and i.answer in topic.answers and i.id != intent_id][:3]
         return Reply(question, ANSWERED, answer.text, intent=intent_id, confidence=confidence, title=answer.title,
                      source=answer.source, related=self._suggestions(state, siblings), explanation=explanation)
 
-    def _fallback(self, state: _State, question: str, confidence: float, conversation: Conversation,
-                  explanation: dict[str, Any]) -> Reply:
-        conversation.suggestions = ()
+    def _fallback(self, state: _State, question: str, confidence: float, explanation: dict[str, Any]) -> Reply:
         return Reply(question, FALLBACK, _t(NO_INFORMATION + "\n" + self._help_line(state)),
                      confidence=confidence, explanation=explanation)
 

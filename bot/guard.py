@@ -9,11 +9,13 @@ explain: key terms of the question found nowhere in the intent's examples or ans
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.dialogue import mentioned_subjects
+from bot.dialogue import focused_subjects
 from bot.knowledge import KnowledgeBase
 from bot.text import content_tokens, find_phrases
 
@@ -53,9 +55,24 @@ class KeyTermGuard:
             self._stems[intent_id] = frozenset(w[:_STEM] for w in words if len(w) >= _STEM)
             # Subjects named in the examples or title: what the intent is about (not the answer body).
             named = {aliases[p] for text in framing[intent_id] + [title] for _, _, p in find_phrases(text, aliases)}
-            self._subjects[intent_id] = frozenset(named | ({intent.subject} if intent.subject else set()))
+            own = {intent.subject, *kb.ancestors(intent.subject)} if intent.subject else set()
+            self._subjects[intent_id] = frozenset(named | own)
         self._known = frozenset(t for words in self._terms.values() for t in words)
         self._known_list = tuple(sorted(self._known))
+        # Rarity across intents: "ssi" says little about which intent is meant, "rogatoires" a lot.
+        df = Counter(t for words in self._terms.values() for t in words)
+        n = len(self._terms)
+        self._idf = {t: math.log((1 + n) / (1 + c)) + 1.0 for t, c in df.items()}
+        self._max_idf = math.log(1 + n) + 1.0
+
+    def coverage(self, normalized: str, intent_id: str) -> float:
+        """Return the share of the question's key terms (weighted by rarity) the intent covers."""
+        key_terms = content_tokens(normalized)
+        if not key_terms:
+            return 0.0
+        weights = [self._idf.get(t, self._max_idf) for t in key_terms]
+        covered = sum(w for t, w in zip(key_terms, weights) if self._covered(t, intent_id))
+        return covered / sum(weights)
 
     def weight(self, term: str) -> float:
         """Return how much an uncovered term counts: words the whole knowledge base ignores count double."""
@@ -76,7 +93,7 @@ class KeyTermGuard:
 
     def check(self, normalized: str, intent_id: str) -> GuardVerdict:
         """Judge whether `intent_id` may answer the normalised question."""
-        named = mentioned_subjects(self.kb, normalized)
+        named = focused_subjects(self.kb, normalized)
         foreign = tuple(s for s in named if s not in self._subjects[intent_id])
         # A question naming several subjects is fine if the intent is about one of them.
         conflict = bool(named) and len(foreign) == len(named)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot.text import AcronymTable, french_typography, normalize
+from bot.text import Lexicon, french_typography, normalize
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Subject:
     name: str
     aliases: tuple[str, ...]
     described: bool = True
+    part_of: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,20 @@ class KnowledgeBase:
     subjects: dict[str, Subject]
     facets: dict[str, tuple[str, ...]]
     acronyms: dict[str, str]
-    acronym_table: AcronymTable = field(compare=False)
+    lexicon: Lexicon = field(compare=False)
 
     def normalize(self, text: str) -> str:
-        """Normalise `text` with this knowledge base's acronyms."""
-        return normalize(text, self.acronym_table)
+        """Normalise `text` with this knowledge base's acronyms and synonyms."""
+        return normalize(text, self.lexicon)
+
+    def ancestors(self, subject: str) -> list[str]:
+        """Return the subjects `subject` is part of, nearest first ("csi" -> ssi_nouakchott, ssi)."""
+        chain: list[str] = []
+        current = self.subjects.get(subject)
+        while current is not None and current.part_of and current.part_of not in chain:
+            chain.append(current.part_of)
+            current = self.subjects.get(current.part_of)
+        return chain
 
     def intent_for(self, subject: str, facet: str) -> Intent | None:
         """Return the intent answering `facet` about `subject`, if the data has one."""
@@ -106,8 +116,10 @@ _INTENT_KEYS: dict[str, tuple[type, bool]] = {
     "id": (str, True), "answer": (str, True), "examples": (list, True), "subject": (str, False), "facet": (str, False),
 }
 _KNOWLEDGE_FILE_KEYS = {"topic": str, "title": str, "answers": list, "acronyms": dict}
-_INTENTS_FILE_KEYS = {"topic": str, "intents": list, "subjects": dict, "facets": dict}
-_SUBJECT_KEYS: dict[str, tuple[type, bool]] = {"name": (str, True), "aliases": (list, True), "described": (bool, False)}
+_INTENTS_FILE_KEYS = {"topic": str, "intents": list, "subjects": dict, "facets": dict, "synonyms": dict}
+_SUBJECT_KEYS: dict[str, tuple[type, bool]] = {
+    "name": (str, True), "aliases": (list, True), "described": (bool, False), "part_of": (str, False),
+}
 _ID_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
 _TOML_LINE_RE = re.compile(r"line (\d+)")
 
@@ -208,13 +220,16 @@ def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: d
             continue
         if sid in subjects:
             col.add(path, col.line_of(path, sid), sid, "subject defined twice")
-        subjects[sid] = Subject(sid, table["name"], tuple(map(str, table["aliases"])), table.get("described", True))
+        subjects[sid] = Subject(sid, table["name"], tuple(map(str, table["aliases"])), table.get("described", True),
+                                table.get("part_of", ""))
 
 
-def _read_intents(col: _Collector, folder: Path) -> tuple[dict[str, Intent], dict[str, Subject], dict[str, tuple[str, ...]]]:
+def _read_intents(col: _Collector, folder: Path) -> tuple[
+        dict[str, Intent], dict[str, Subject], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     intents: dict[str, Intent] = {}
     subjects: dict[str, Subject] = {}
     facets: dict[str, tuple[str, ...]] = {}
+    synonyms: dict[str, tuple[str, ...]] = {}
     for path in sorted(folder.glob("*.toml")):
         raw = col.read_toml(path)
         if raw is None:
@@ -224,6 +239,11 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[dict[str, Intent], dic
         for fid, table in raw.get("facets", {}).items():
             if col.check_table(path, fid, table, {"triggers": (list, True)}, "facet"):
                 facets[fid] = tuple(map(str, table["triggers"]))
+        for word, variants in raw.get("synonyms", {}).items():
+            if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+                col.add(path, col.line_of(path, word), word, "synonyms must be a list of strings")
+            else:
+                synonyms[word] = tuple(variants)
         topic = str(raw.get("topic", path.stem))
         for table in raw.get("intents", []) if isinstance(raw.get("intents"), list) else []:
             item = str(table.get("id", "?")) if isinstance(table, dict) else "?"
@@ -237,7 +257,7 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[dict[str, Intent], dic
                 col.add(path, col.line_of(path, item), item, f"examples must be non-empty strings, found {bad[0]!r}")
             examples = tuple(e.strip() for e in table["examples"] if isinstance(e, str) and e.strip())
             intents[item] = Intent(item, table["answer"], topic, path, examples, table.get("subject", ""), table.get("facet", ""))
-    return intents, subjects, facets
+    return intents, subjects, facets, synonyms
 
 
 def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str, Intent],
@@ -268,15 +288,20 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
     if col.problems:
         raise KnowledgeError(col.problems)
     answers, topics, acronyms = _read_answers(col, knowledge_dir)
-    intents, subjects, facets = _read_intents(col, intents_dir)
+    intents, subjects, facets, synonyms = _read_intents(col, intents_dir)
     _cross_check(col, answers, intents, subjects, facets)
     if not intents:
         col.add(intents_dir, None, "-", "no intents found")
     if any(p.severity == "error" for p in col.problems):
         raise KnowledgeError(col.problems)
-    table = AcronymTable(acronyms)
+    for subject in subjects.values():
+        if subject.part_of and subject.part_of not in subjects:
+            col.add(intents_dir, None, subject.id, f"part_of names unknown subject {subject.part_of!r}")
+    if any(p.severity == "error" for p in col.problems):
+        raise KnowledgeError(col.problems)
+    table = Lexicon(acronyms, synonyms)
     return KnowledgeBase(
-        answers=answers, intents=intents, topics=tuple(topics), acronym_table=table, acronyms=acronyms,
-        subjects={k: Subject(s.id, s.name, tuple(normalize(a, table) for a in s.aliases), s.described) for k, s in subjects.items()},
+        answers=answers, intents=intents, topics=tuple(topics), lexicon=table, acronyms=acronyms,
+        subjects={k: replace(s, aliases=tuple(normalize(a, table) for a in s.aliases)) for k, s in subjects.items()},
         facets={k: tuple(normalize(t, table) for t in v) for k, v in facets.items()},
     )

@@ -226,6 +226,7 @@ def index_key(kb: KnowledgeBase, params: dict[str, float | int]) -> str:
     for intent_id in sorted(kb.intents):
         digest.update(json.dumps([intent_id, kb.intents[intent_id].examples]).encode())
     digest.update(json.dumps(kb.acronyms, sort_keys=True).encode())
+    digest.update(repr(sorted(vars(kb.lexicon).items(), key=lambda kv: kv[0])).encode())
     return digest.hexdigest()[:20]
 
 

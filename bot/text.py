@@ -81,45 +81,59 @@ def _rewrite_sms(tokens: list[str]) -> list[str]:
     return out
 
 
-class AcronymTable:
-    """Replace the long forms of acronyms by the acronym, tolerant to plurals and link words."""
+class Lexicon:
+    """Domain vocabulary applied after the generic rules.
 
-    def __init__(self, acronyms: Mapping[str, str]) -> None:
-        self.acronyms = {k.lower(): v for k, v in acronyms.items()}
+    `acronyms` maps an acronym to its long form: the long form (tolerant to plurals and link
+    words) is replaced by the acronym. `synonyms` maps a canonical word to the words or phrases
+    users say instead ("boulot" -> "missions").
+    """
+
+    def __init__(self, acronyms: Mapping[str, str] | None = None,
+                 synonyms: Mapping[str, Iterable[str]] | None = None) -> None:
+        self.acronyms = {k.lower(): v for k, v in (acronyms or {}).items()}
+        link = r"(?:\s+(?:" + "|".join(_LINK_WORDS) + r"))*\s+"
         patterns = []
         for acronym, long_form in sorted(self.acronyms.items(), key=lambda kv: -len(kv[1])):
             words = [w for w in _rewrite_sms(_basic(long_form).split()) if w not in _LINK_WORDS]
-            if not words:
-                continue
-            link = r"(?:\s+(?:" + "|".join(_LINK_WORDS) + r"))*\s+"
-            body = link.join(re.escape(w) + "s?" for w in words)
-            patterns.append((re.compile(r"\b" + body + r"\b"), acronym))
-        self._patterns = patterns
+            if words:
+                body = link.join(re.escape(w) + "s?" for w in words)
+                patterns.append((re.compile(r"\b" + body + r"\b"), acronym))
+        self._acronym_patterns = patterns
+        self._synonyms: dict[str, str] = {}
+        phrases = []
+        for canonical, variants in (synonyms or {}).items():
+            target = " ".join(_rewrite_sms(_basic(canonical).split()))
+            for variant in variants:
+                form = " ".join(_rewrite_sms(_basic(variant).split()))
+                if " " in form:
+                    phrases.append((re.compile(r"\b" + re.escape(form) + r"\b"), target))
+                elif form:
+                    self._synonyms[form] = target
+        self._phrase_synonyms = sorted(phrases, key=lambda p: -len(p[0].pattern))
 
-    def contract(self, text: str) -> str:
-        """Replace every long form found in normalised `text` by its acronym."""
-        for pattern, acronym in self._patterns:
+    def apply(self, text: str) -> str:
+        """Contract acronyms' long forms and rewrite synonyms in normalised `text`."""
+        for pattern, acronym in self._acronym_patterns:
             text = pattern.sub(acronym, text)
+        for pattern, target in self._phrase_synonyms:
+            text = pattern.sub(target, text)
+        if self._synonyms:
+            text = " ".join(self._synonyms.get(t, t) for t in text.split())
         return text
 
 
-_EMPTY_TABLE = AcronymTable({})
+_EMPTY_LEXICON = Lexicon()
 
 
-@lru_cache(maxsize=4096)
-def _normalize_cached(text: str, table: AcronymTable) -> str:
-    tokens = _rewrite_sms(_basic(text).split())
-    return table.contract(" ".join(tokens))
+@lru_cache(maxsize=8192)
+def _normalize_cached(text: str, lexicon: Lexicon) -> str:
+    return lexicon.apply(" ".join(_rewrite_sms(_basic(text).split())))
 
 
-def normalize(text: str, acronyms: AcronymTable | None = None) -> str:
+def normalize(text: str, lexicon: Lexicon | None = None) -> str:
     """Return the canonical form of `text` (see the module docstring)."""
-    return _normalize_cached(text[:2000], acronyms or _EMPTY_TABLE)
-
-
-def tokens(text: str, acronyms: AcronymTable | None = None) -> list[str]:
-    """Return the tokens of the normalised `text`."""
-    return normalize(text, acronyms).split()
+    return _normalize_cached(text[:2000], lexicon or _EMPTY_LEXICON)
 
 
 def find_phrases(normalized: str, phrases: Iterable[str]) -> list[tuple[int, int, str]]:

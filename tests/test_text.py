@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import AcronymTable, content_tokens, find_phrases, french_typography, normalize, strip_accents
+from bot.text import Lexicon, content_tokens, find_phrases, french_typography, normalize, strip_accents
 
-TABLE = AcronymTable({
+TABLE = Lexicon({
     "DCI": "Direction de la coopération internationale",
     "ASI": "attaché de sécurité intérieure",
     "SSI": "service de sécurité intérieure",
