@@ -213,7 +213,8 @@ class Engine:
             score = next((c.score for c in ranked if c.intent == intent.id), 0.0)
             explanation["rule"] = f"follow-up: facet {facet!r} of the conversation's subject {subject!r}"
             return self._answered(state, question, intent.id, max(score, d.answer_threshold), explanation)
-        allowed = [c for c in ranked if state.guard.check(completed, c.intent).passed]
+        # The guard judges what the user wrote: the appended subject must not vouch for unknown words.
+        allowed = [c for c in ranked if state.guard.check(normalized, c.intent).passed]
         runner_up = allowed[1].score if len(allowed) > 1 else 0.0
         if allowed and allowed[0].score >= d.answer_threshold and allowed[0].score - runner_up >= d.margin:
             explanation["rule"] = f"follow-up matched within the conversation's subject {subject!r}"
