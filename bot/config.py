@@ -77,6 +77,10 @@ class TelegramSettings:
     webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
     flood_messages: int = 5
     flood_seconds: float = 3.0
+    startup_retries: int = 10
+    contact_answer: str = "nouakchott.coordonnees"
+    source_answer: str = "apropos.source"
+    hidden_topics: tuple[str, ...] = ("conversation",)
 
 
 @dataclass(frozen=True)

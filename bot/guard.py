@@ -95,8 +95,12 @@ class KeyTermGuard:
         """Judge whether `intent_id` may answer the normalised question."""
         named = focused_subjects(self.kb, normalized)
         foreign = tuple(s for s in named if s not in self._subjects[intent_id])
-        # A question naming several subjects is fine if the intent is about one of them.
+        # A question naming several subjects is fine if the intent is about one of them; one that
+        # names only subjects the page does not describe ("la gendarmerie") is not about the
+        # intent's own subject unless it names it.
         conflict = bool(named) and len(foreign) == len(named)
+        if named and all(not self.kb.subjects[s].described for s in named) and self.kb.intents[intent_id].subject:
+            conflict = True
         key_terms = content_tokens(normalized)
         uncovered = tuple(t for t in key_terms if not self._covered(t, intent_id))
         total = sum(self.weight(t) for t in key_terms)

@@ -1,0 +1,514 @@
+"""A fake Telegram Bot API server for end-to-end tests of the real python-telegram-bot.
+
+It speaks HTTP/1.1 on 127.0.0.1 (random port, standard library only), answers the methods the
+bot calls (getMe, deleteWebhook, setWebhook, getUpdates with offset and long polling,
+sendMessage, editMessageText, answerCallbackQuery, sendChatAction, setMyCommands,
+answerInlineQuery, ...), records every call, and lets a test act as a user (send text or a photo,
+press a button, type an inline query) and inject faults (HTTP errors, outages, flood limits).
+
+Like the real server, it refuses malformed HTML, texts over 4096 characters and callback data
+over 64 bytes, and it pushes updates to the webhook when one is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnop"
+BOT_ID = 123456789
+BOT_USERNAME = "faq_test_bot"
+USER = {"id": 1001, "is_bot": False, "first_name": "Aïcha", "language_code": "fr"}
+OTHER_USER = {"id": 1002, "is_bot": False, "first_name": "Moussa", "language_code": "fr"}
+ADMIN = {"id": 1003, "is_bot": False, "first_name": "Admin", "language_code": "fr"}
+GROUP = {"id": -100500, "type": "supergroup", "title": "Groupe de test"}
+
+_HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+              "tg-spoiler", "span", "blockquote", "tg-emoji"}
+_BAD_ENTITY = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
+_ENTITY_RE = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?|(?<!\S)@[A-Za-z0-9_]{5,}")
+
+
+class ApiError(Exception):
+    """Answer the current call with an error, like the real Bot API."""
+
+    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.parameters = code, description, parameters
+
+
+@dataclass
+class Call:
+    """One request the bot made; `params` holds the raw form values."""
+
+    method: str
+    params: dict[str, str]
+    time: float = field(default_factory=time.perf_counter)
+    result: Any = None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return a parameter, JSON-decoded when it is JSON (PTB sends non-strings as JSON)."""
+        if name not in self.params:
+            return default
+        try:
+            return json.loads(self.params[name])
+        except ValueError:
+            return self.params[name]
+
+    @property
+    def text(self) -> str:
+        return self.params.get("text", "")
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.get("chat_id")
+        return int(value) if value is not None else None
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """Every inline button as (label, callback_data), row by row."""
+        markup = self.get("reply_markup") or {}
+        return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row]
+
+    def button(self, label_part: str) -> str:
+        """Return the callback data of the first button whose label contains `label_part`."""
+        for label, data in self.buttons:
+            if label_part in label:
+                return data
+        raise AssertionError(f"no button containing {label_part!r} in {self.buttons}")
+
+
+@dataclass
+class _Fault:
+    method: str
+    status: int
+    times: int | None = None          # remaining failures, or None for a time window
+    until: float = 0.0
+    retry_after: int | None = None
+
+    def active(self, method: str) -> bool:
+        if method != self.method:
+            return False
+        if self.times is None:
+            return time.monotonic() < self.until
+        return self.times > 0
+
+
+class _TagChecker(HTMLParser):
+    """Reject what Telegram's HTML parse mode rejects: unknown or unbalanced tags."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.plain: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _HTML_TAGS:
+            raise ApiError(400, f"Bad Request: can't parse entities: Unsupported start tag \"{tag}\"")
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            raise ApiError(400, f"Bad Request: can't parse entities: Unexpected end tag \"{tag}\"")
+
+    def handle_data(self, data: str) -> None:
+        self.plain.append(data)
+
+
+def plain_text(text: str, parse_mode: str | None) -> str:
+    """Return the text a user sees, checking the markup like Telegram does."""
+    if (parse_mode or "").upper() != "HTML":
+        return text
+    if _BAD_ENTITY.search(text):
+        raise ApiError(400, "Bad Request: can't parse entities: unsupported HTML entity or stray '&'")
+    checker = _TagChecker()
+    checker.feed(text)
+    checker.close()
+    if checker.stack:
+        raise ApiError(400, f"Bad Request: can't parse entities: unclosed tag \"{checker.stack[-1]}\"")
+    return html.unescape("".join(checker.plain))
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class FakeBotAPI:
+    """The fake server; use as `async with FakeBotAPI() as api:`."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.bot = {"id": BOT_ID, "is_bot": True, "first_name": "FAQ DCI", "username": BOT_USERNAME,
+                    "can_join_groups": True, "can_read_all_group_messages": False,
+                    "supports_inline_queries": True}
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.commands: dict[str, list[dict[str, str]]] = {}
+        self.webhook: dict[str, Any] = {}
+        self.update_times: dict[int, float] = {}
+        self.callbacks: dict[str, bool] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._faults: list[_Fault] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._changed = asyncio.Event()
+        self._consumed: set[int] = set()
+        self._server: asyncio.AbstractServer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._push: asyncio.Task[None] | None = None
+        self.port = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> FakeBotAPI:
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in [*self._tasks, *([self._push] if self._push else [])]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *([self._push] if self._push else []), return_exceptions=True)
+
+    async def __aenter__(self) -> FakeBotAPI:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # -- acting as users ---------------------------------------------------------------------
+    def send_text(self, text: str, user: dict[str, Any] = USER, chat: dict[str, Any] | None = None,
+                  reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send a text message (commands and @mentions get their entities); return the update."""
+        message = self._user_message(user, chat, reply_to)
+        message["text"] = text
+        entities = [self._entity(m) for m in _ENTITY_RE.finditer(text)]
+        if entities:
+            message["entities"] = entities
+        return self.push_update({"message": message})
+
+    def send_photo(self, user: dict[str, Any] = USER, chat: dict[str, Any] | None = None,
+                   reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send a photo without caption; return the update."""
+        message = self._user_message(user, chat, reply_to)
+        message["photo"] = [{"file_id": "photo-1", "file_unique_id": "u1", "width": 90, "height": 90}]
+        return self.push_update({"message": message})
+
+    def press(self, call: Call, data: str, user: dict[str, Any] = USER) -> str:
+        """Press the button with callback `data` under the message sent by `call`; return the query id."""
+        message = call.result
+        if data not in [d for _, d in self._current_buttons(message)]:
+            raise AssertionError(f"no button {data!r} on message {message['message_id']}")
+        query_id = str(next(self._query_ids))
+        self.callbacks[query_id] = False
+        self.push_update({"callback_query": {"id": query_id, "from": user, "message": message,
+                                             "chat_instance": "ci-1", "data": data}})
+        return query_id
+
+    def inline_query(self, query: str, user: dict[str, Any] = USER) -> str:
+        """Type `@bot query` in any chat; return the inline query id."""
+        query_id = str(next(self._query_ids))
+        self.push_update({"inline_query": {"id": query_id, "from": user, "query": query, "offset": ""}})
+        return query_id
+
+    def push_update(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Make an update available to getUpdates (or POST it to the webhook)."""
+        update = {"update_id": next(self._update_ids), **body}
+        self.update_times[update["update_id"]] = time.perf_counter()
+        self._updates.append(update)
+        self._notify()
+        return update
+
+    def _user_message(self, user: dict[str, Any], chat: dict[str, Any] | None,
+                      reply_to: dict[str, Any] | None) -> dict[str, Any]:
+        chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
+                                   "chat": chat, "from": user}
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        return message
+
+    def _entity(self, match: re.Match[str]) -> dict[str, Any]:
+        kind = "mention" if match.group().startswith("@") else "bot_command"
+        return {"type": kind, "offset": _utf16_len(match.string[: match.start()]), "length": _utf16_len(match.group())}
+
+    # -- faults --------------------------------------------------------------------------------
+    def fail(self, method: str, status: int = 500, times: int = 1, retry_after: int | None = None) -> None:
+        """Answer the next `times` calls of `method` with an HTTP error."""
+        self._faults.append(_Fault(method, status, times=times, retry_after=retry_after))
+
+    def fail_for(self, method: str, seconds: float, status: int = 500) -> None:
+        """Answer every call of `method` with an HTTP error for `seconds`."""
+        self._faults.append(_Fault(method, status, until=time.monotonic() + seconds))
+
+    def _check_faults(self, method: str) -> None:
+        for fault in self._faults:
+            if fault.active(method):
+                if fault.times is not None:
+                    fault.times -= 1
+                if fault.status == 429:
+                    raise ApiError(429, f"Too Many Requests: retry after {fault.retry_after or 1}",
+                                   {"retry_after": fault.retry_after or 1})
+                raise ApiError(fault.status, HTTPStatus(fault.status).phrase)
+
+    # -- inspecting ---------------------------------------------------------------------------
+    def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)]
+
+    async def wait_call(self, method: str, chat_id: int | None = None, timeout: float = 5.0, **params: Any) -> Call:
+        """Return the first call of `method` (matching `chat_id`/`params`) not returned before."""
+
+        def find() -> Call | None:
+            for index, call in enumerate(self.calls):
+                if index in self._consumed or call.method != method or call.result is None:
+                    continue
+                if chat_id is not None and call.chat_id != chat_id:
+                    continue
+                if all(call.get(k) == v for k, v in params.items()):
+                    self._consumed.add(index)
+                    return call
+            return None
+
+        found: list[Call] = []
+        if not await self._wait_until(lambda: bool(found) or bool(found.extend(filter(None, [find()]))) or bool(found),
+                                      timeout):
+            seen = [(c.method, c.params) for c in self.calls[-8:]]
+            raise AssertionError(f"no {method} call within {timeout} s; last calls: {seen}")
+        return found[0]
+
+    def unanswered_callbacks(self) -> list[str]:
+        return [qid for qid, answered in self.callbacks.items() if not answered]
+
+    def _current_buttons(self, message: dict[str, Any]) -> list[tuple[str, str]]:
+        stored = self.messages.get((message["chat"]["id"], message["message_id"]), message)
+        markup = stored.get("reply_markup") or {}
+        return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row]
+
+    def _notify(self) -> None:
+        """Wake every waiter (long polls, webhook pusher, tests); they re-check their condition."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait_until(self, predicate: Any, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+        return True
+
+    # -- HTTP --------------------------------------------------------------------------------
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            while await self._exchange(reader, writer):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        request_line = await reader.readline()
+        if not request_line:
+            return False
+        _, target, _ = request_line.decode("latin-1").split(" ", 2)
+        headers: dict[str, str] = {}
+        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        status, payload = await self._dispatch(target, headers.get("content-type", ""), body)
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        writer.write(f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        await writer.drain()
+        return True
+
+    async def _dispatch(self, target: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        prefix = f"/bot{self.token}/"
+        if not target.startswith(prefix):
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        method = target[len(prefix):].split("?", 1)[0]
+        if "multipart" in content_type:
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: the fake takes no files"}
+        call = Call(method, dict(parse_qsl(body.decode(), keep_blank_values=True)))
+        self.calls.append(call)
+        handler = getattr(self, f"_api_{method}", None)
+        try:
+            self._check_faults(method)
+            if handler is None:
+                raise ApiError(404, "Not Found: method not found")
+            call.result = await handler(call)
+        except ApiError as exc:
+            call.result = {"error": exc.code}
+            self._notify()
+            error = {"ok": False, "error_code": exc.code, "description": exc.description}
+            return exc.code, {**error, "parameters": exc.parameters} if exc.parameters else error
+        self._notify()
+        return 200, {"ok": True, "result": call.result}
+
+    # -- Bot API methods -------------------------------------------------------------------------
+    async def _api_getMe(self, call: Call) -> dict[str, Any]:
+        return self.bot
+
+    async def _api_deleteWebhook(self, call: Call) -> bool:
+        self.webhook = {}
+        if call.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _api_setWebhook(self, call: Call) -> bool:
+        self.webhook = {"url": call.params["url"], "secret_token": call.params.get("secret_token", "")}
+        if self._push is None or self._push.done():
+            self._push = asyncio.get_running_loop().create_task(self._push_to_webhook())
+        return True
+
+    async def _api_getWebhookInfo(self, call: Call) -> dict[str, Any]:
+        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self._updates)}
+
+    async def _api_getUpdates(self, call: Call) -> list[dict[str, Any]]:
+        if self.webhook.get("url"):
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        offset = int(call.get("offset") or 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        timeout = float(call.get("timeout") or 0)
+        await self._wait_until(lambda: bool(self._updates), timeout)
+        return self._updates[: int(call.get("limit") or 100)]
+
+    async def _api_sendMessage(self, call: Call) -> dict[str, Any]:
+        chat_id = int(call.get("chat_id"))
+        self._check_message(call)
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "from": self.bot,
+                   "chat": self._chat(chat_id), "text": call.text}
+        if "reply_markup" in call.params:
+            message["reply_markup"] = call.get("reply_markup")
+        self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    async def _api_editMessageText(self, call: Call) -> dict[str, Any]:
+        key = (int(call.get("chat_id")), int(call.get("message_id")))
+        if key not in self.messages:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        self._check_message(call)
+        old = self.messages[key]
+        markup = call.get("reply_markup")
+        if old["text"] == call.text and old.get("reply_markup") == markup:
+            raise ApiError(400, "Bad Request: message is not modified: specified new message content and reply "
+                                "markup are exactly the same as a current content and reply markup of the message")
+        new = {**old, "text": call.text, "edit_date": int(time.time())}
+        new.pop("reply_markup", None)
+        if markup:
+            new["reply_markup"] = markup
+        self.messages[key] = new
+        return new
+
+    async def _api_editMessageReplyMarkup(self, call: Call) -> dict[str, Any]:
+        key = (int(call.get("chat_id")), int(call.get("message_id")))
+        if key not in self.messages:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        self.messages[key] = {**self.messages[key], "reply_markup": call.get("reply_markup")}
+        return self.messages[key]
+
+    async def _api_answerCallbackQuery(self, call: Call) -> bool:
+        query_id = call.params["callback_query_id"]
+        if self.callbacks.get(query_id, True):
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        self.callbacks[query_id] = True
+        return True
+
+    async def _api_answerInlineQuery(self, call: Call) -> bool:
+        results = call.get("results")
+        if len(results) > 50:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        for result in results:
+            content = result["input_message_content"]
+            plain_text(content["message_text"], content.get("parse_mode"))
+        return True
+
+    async def _api_sendChatAction(self, call: Call) -> bool:
+        return True
+
+    async def _api_setMyCommands(self, call: Call) -> bool:
+        commands = call.get("commands")
+        for command in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command["command"]) or not 1 <= len(command["description"]) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        self.commands[json.dumps(call.get("scope") or {"type": "default"}, sort_keys=True)] = commands
+        return True
+
+    async def _api_getMyCommands(self, call: Call) -> list[dict[str, str]]:
+        return self.commands.get(json.dumps(call.get("scope") or {"type": "default"}, sort_keys=True), [])
+
+    async def _api_deleteMyCommands(self, call: Call) -> bool:
+        self.commands.pop(json.dumps(call.get("scope") or {"type": "default"}, sort_keys=True), None)
+        return True
+
+    async def _api_close(self, call: Call) -> bool:
+        return True
+
+    async def _api_logOut(self, call: Call) -> bool:
+        return True
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        if chat_id == GROUP["id"]:
+            return GROUP
+        return {"id": chat_id, "type": "private" if chat_id > 0 else "group", "first_name": "Utilisateur"}
+
+    def _check_message(self, call: Call) -> None:
+        if _utf16_len(plain_text(call.text, call.params.get("parse_mode"))) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        if not call.text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        markup = call.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if len(button.get("callback_data", "").encode()) > 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+    async def _push_to_webhook(self) -> None:
+        """Deliver queued updates to the webhook, in order, as Telegram does."""
+        async with httpx.AsyncClient(timeout=5) as client:
+            while self.webhook.get("url"):
+                if not await self._wait_until(lambda: bool(self._updates), 1.0):
+                    continue
+                update = self._updates[0]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook["secret_token"]}
+                try:
+                    response = await client.post(self.webhook["url"], json=update, headers=headers)
+                    delivered = response.status_code == 200
+                except httpx.HTTPError:
+                    delivered = False
+                if delivered:
+                    self._updates.pop(0)
+                else:
+                    await asyncio.sleep(0.2)

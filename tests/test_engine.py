@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.dialogue import Conversation
+from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("Qu'est-ce que la DCI ?", "dci.definition"),
+    ("c koi la dci", "dci.definition"),
+    ("Quand la direction de la coopération internationale a-t-elle été créée ?", "dci.creation"),
+    ("combien d'ASI dans le monde", "asi.reseau"),
+    ("qui dirige le SSI de Nouakchott ?", "nouakchott.chef"),
+    ("mail du ssi de nouakchott", "nouakchott.courriel"),
+    ("le numéro de fax du SSI de Nouakchott", "nouakchott.fax"),
+    ("c'est quoi le programme ALCAO ?", "programme.alcao"),
+    ("bonjour", "conversation.bonjour"),
+    ("merci beaucoup", "conversation.merci"),
+])
+def test_clear_questions_are_answered(engine: Engine, question: str, intent: str) -> None:
+    reply = engine.reply(question, Conversation())
+    assert (reply.status, reply.intent) == (ANSWERED, intent)
+    assert reply.text == engine.kb.answer_of(intent).text
+    assert 0.0 <= reply.confidence <= 1.0
+
+
+@pytest.mark.parametrize("question", [
+    "Quand a été créée la gendarmerie nationale ?",
+    "le téléphone de la police à Paris",
+    "le budget de la DCI",
+    "Qui dirige la DCI ?",
+    "Quelle est la capitale de l'Australie ?",
+    "asdfgh qwerty",
+])
+def test_questions_outside_the_knowledge_fall_back(engine: Engine, question: str) -> None:
+    reply = engine.reply(question, Conversation())
+    assert reply.status == FALLBACK, reply.explanation
+    assert reply.intent is None
+    assert "Je n'ai pas cette information" in reply.text
+
+
+def test_empty_question_gets_an_invitation(engine: Engine) -> None:
+    reply = engine.reply("   ", Conversation())
+    assert reply.status == FALLBACK
+    assert "Posez-moi une question" in reply.text
+
+
+def test_clarify_offers_numbered_suggestions_and_a_number_picks_one(engine: Engine) -> None:
+    conversation = Conversation()
+    reply = engine.reply("ssi", conversation)
+    assert reply.status == CLARIFY
+    assert 1 <= len(reply.suggestions) <= 3
+    assert "1. " + reply.suggestions[0].title in reply.text
+    picked = engine.reply("1", conversation)
+    assert (picked.status, picked.intent) == (ANSWERED, reply.suggestions[0].intent)
+
+
+def test_out_of_range_number_asks_again(engine: Engine) -> None:
+    conversation = Conversation()
+    reply = engine.reply("ssi", conversation)
+    assert reply.status == CLARIFY
+    again = engine.reply("9", conversation)
+    assert again.status == CLARIFY
+    assert "entre 1 et" in again.text
+
+
+def test_answer_intent_answers_a_button(engine: Engine) -> None:
+    conversation = Conversation()
+    reply = engine.answer_intent("nouakchott.fax", conversation)
+    assert (reply.status, reply.intent) == (ANSWERED, "nouakchott.fax")
+    assert conversation.subject == "ssi_nouakchott"
+
+
+def test_unknown_intent_button_is_refused_politely(engine: Engine) -> None:
+    assert engine.answer_intent("does.not.exist").status == FALLBACK
+
+
+def test_json_contract(engine: Engine) -> None:
+    payload = engine.reply("Qu'est-ce que la DCI ?", Conversation()).to_json()
+    assert sorted(payload) == ["answer", "confidence", "intent", "question", "source", "status", "suggestions"]
+    assert payload["status"] == "answered"
+    assert payload["source"]
+
+
+def test_answers_use_french_typography(engine: Engine) -> None:
+    reply = engine.reply("Qu'est-ce que la DCI ?", Conversation())
+    assert " ?" not in reply.title and "\u00a0?" in reply.title
+
+
+def test_unanswered_questions_are_logged_without_user_identity(config, tmp_path) -> None:
+    import dataclasses
+    import json
+
+    log = tmp_path / "unanswered.jsonl"
+    cfg = dataclasses.replace(config, paths=dataclasses.replace(config.paths, unanswered_log=log))
+    engine = Engine(cfg)
+    engine.reply("le budget de la DCI", Conversation(), channel="console")
+    engine.reply("Qu'est-ce que la DCI ?", Conversation(), channel="console")
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [(e["question"], e["channel"], e["status"]) for e in entries] == [("le budget de la DCI", "console", "fallback")]
+    assert set(entries[0]) == {"time", "channel", "status", "question", "candidates"}
