@@ -37,6 +37,7 @@ class MatcherSettings:
     shortlist: int = 40
     tfidf_weight: float = 0.6
     min_feature_idf: float = 0.0
+    centroid_weight: float = 0.5
 
 
 @dataclass(frozen=True)

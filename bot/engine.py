@@ -252,14 +252,18 @@ class Engine:
         return self._fallback(state, question, best.score, explanation)
 
     def _rank(self, state: _State, normalized: str, named: list[str]) -> list[Candidate]:
-        """Rank intents by the matcher's score blended with key-term coverage, plus a bonus for named subjects."""
+        """Rank intents on the 0-1 confidence scale.
+
+        confidence = ((1 - coverage_weight) * matcher score + coverage_weight * key-term coverage
+                      + subject_bonus if the question names the intent's subject) / (1 + subject_bonus)
+        """
         d = self.config.decision
         ranked = []
         for c in state.matcher.rank(normalized, top=10):
             score = (1 - d.coverage_weight) * c.score + d.coverage_weight * state.guard.coverage(normalized, c.intent)
             if state.kb.intents[c.intent].subject in named:
                 score += d.subject_bonus
-            ranked.append(replace(c, score=round(min(1.0, score), 4)))
+            ranked.append(replace(c, score=round(score / (1.0 + d.subject_bonus), 4)))  # back to 0-1
         return sorted(ranked, key=lambda c: -c.score)
 
     def _answered(self, state: _State, question: str, intent_id: str, confidence: float,

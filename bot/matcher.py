@@ -21,7 +21,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -29,7 +29,7 @@ from rapidfuzz import fuzz
 if TYPE_CHECKING:
     from bot.knowledge import KnowledgeBase
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 
 
 class NotFittedError(RuntimeError):
@@ -65,22 +65,48 @@ def char_features(normalized: str, low: int, high: int) -> list[str]:
     return grams
 
 
+def _sparse_dot(cols: np.ndarray, weights: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+                data: np.ndarray, n_rows: int) -> np.ndarray:
+    """Multiply a column-compressed matrix by a sparse query vector given as (columns, weights)."""
+    if not len(cols):
+        return np.zeros(n_rows, dtype=np.float64)
+    starts = indptr[cols]
+    lengths = indptr[cols + 1] - starts
+    # Gather every posting of the question's features in one vectorised step.
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    values = data[offsets] * np.repeat(weights, lengths)
+    return np.bincount(indices[offsets], weights=values, minlength=n_rows)
+
+
+def _centroids(matrix: Any, owners: np.ndarray, n_intents: int) -> Any:
+    """Return one L2-normalised row per intent: the sum of its examples' TF-IDF rows."""
+    from scipy.sparse import csr_matrix, diags
+
+    membership = csr_matrix((np.ones(len(owners)), (owners, np.arange(len(owners)))), shape=(n_intents, len(owners)))
+    summed = (membership @ matrix).tocsr()
+    norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1))).ravel()
+    return diags(1.0 / np.where(norms > 0, norms, 1.0)) @ summed
+
+
 class IntentMatcher:
     """Rank the intents of a KnowledgeBase for a normalised question."""
 
     def __init__(self, char_ngram_min: int = 3, char_ngram_max: int = 5, word_weight: float = 0.5,
-                 shortlist: int = 40, tfidf_weight: float = 0.6, min_feature_idf: float = 0.0) -> None:
+                 shortlist: int = 40, tfidf_weight: float = 0.6, min_feature_idf: float = 0.0,
+                 centroid_weight: float = 0.5) -> None:
         self.char_ngram_min = char_ngram_min
         self.char_ngram_max = char_ngram_max
         self.word_weight = word_weight
         self.shortlist = shortlist
         self.tfidf_weight = tfidf_weight
         self.min_feature_idf = min_feature_idf
+        self.centroid_weight = centroid_weight
 
     def get_params(self) -> dict[str, float | int]:
         """Return the constructor parameters (scikit-learn convention)."""
         return {k: getattr(self, k) for k in (
-            "char_ngram_min", "char_ngram_max", "word_weight", "shortlist", "tfidf_weight", "min_feature_idf")}
+            "char_ngram_min", "char_ngram_max", "word_weight", "shortlist", "tfidf_weight", "min_feature_idf",
+            "centroid_weight")}
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, kb: KnowledgeBase) -> IntentMatcher:
@@ -105,7 +131,12 @@ class IntentMatcher:
             blocks.append(matrix * math.sqrt(self._block_weight(prefix)))
         from scipy.sparse import hstack
 
-        csc = hstack(blocks).tocsc()
+        matrix = hstack(blocks).tocsr()
+        csc = matrix.tocsc()
+        centroids = _centroids(matrix, np.asarray(owners), len(intent_ids)).tocsc()
+        self.centroid_indptr_ = centroids.indptr.astype(np.int64)
+        self.centroid_indices_ = centroids.indices.astype(np.int32)
+        self.centroid_data_ = centroids.data.astype(np.float32)
         self.vocabulary_ = vocab
         self.idf_ = np.concatenate(idf_parts)
         self.indptr_ = csc.indptr.astype(np.int64)
@@ -146,19 +177,12 @@ class IntentMatcher:
                 weights.extend(w * scale for w in block_w)
         return np.asarray(cols, dtype=np.int64), np.asarray(weights, dtype=np.float32)
 
-    def cosines(self, normalized: str) -> np.ndarray:
-        """Return the TF-IDF cosine between the question and every example."""
+    def cosines(self, normalized: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return the TF-IDF cosines between the question and every example, and every intent centroid."""
         cols, weights = self.vectorize(normalized)
-        n = len(self.examples_)
-        if not len(cols):
-            return np.zeros(n, dtype=np.float32)
-        starts, ends = self.indptr_[cols], self.indptr_[cols + 1]
-        lengths = ends - starts
-        # Gather every posting of the question's features in one vectorised step.
-        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-        rows = self.indices_[offsets]
-        values = self.data_[offsets] * np.repeat(weights, lengths)
-        return np.bincount(rows, weights=values, minlength=n)
+        return (_sparse_dot(cols, weights, self.indptr_, self.indices_, self.data_, len(self.examples_)),
+                _sparse_dot(cols, weights, self.centroid_indptr_, self.centroid_indices_, self.centroid_data_,
+                            len(self.intent_ids_)))
 
     def rank(self, normalized: str, top: int = 5, exclude: int | None = None) -> list[Candidate]:
         """Return up to `top` intents, best first, for an already normalised question.
@@ -168,7 +192,7 @@ class IntentMatcher:
         self._check_fitted()
         if not normalized.strip():
             return []
-        cos = self.cosines(normalized)
+        cos, centroid = self.cosines(normalized)
         if exclude is not None:
             cos[exclude] = 0.0
         k = min(self.shortlist, len(cos))
@@ -179,11 +203,12 @@ class IntentMatcher:
             if c <= 0.0:
                 continue
             example = self.examples_[row]
-            f = fuzz.token_sort_ratio(normalized, example) / 100.0
-            score = self.tfidf_weight * min(c, 1.0) + (1.0 - self.tfidf_weight) * f
             owner = int(self.example_intent_[row])
+            tfidf = (1.0 - self.centroid_weight) * min(c, 1.0) + self.centroid_weight * min(float(centroid[owner]), 1.0)
+            f = fuzz.token_sort_ratio(normalized, example) / 100.0
+            score = self.tfidf_weight * tfidf + (1.0 - self.tfidf_weight) * f
             if owner not in best or score > best[owner].score:
-                best[owner] = Candidate(self.intent_ids_[owner], round(score, 4), round(c, 4), round(f, 4), example)
+                best[owner] = Candidate(self.intent_ids_[owner], round(score, 4), round(tfidf, 4), round(f, 4), example)
         return sorted(best.values(), key=lambda cand: -cand.score)[:top]
 
     # -- persistence -------------------------------------------------------------------------
@@ -196,6 +221,8 @@ class IntentMatcher:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, idf=self.idf_, indptr=self.indptr_, indices=self.indices_, data=self.data_,
+                     centroid_indptr=self.centroid_indptr_, centroid_indices=self.centroid_indices_,
+                     centroid_data=self.centroid_data_,
                      example_intent=self.example_intent_, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
         os.replace(tmp, path)
 
@@ -212,6 +239,9 @@ class IntentMatcher:
             matcher.indices_ = arrays["indices"]
             matcher.data_ = arrays["data"]
             matcher.example_intent_ = arrays["example_intent"]
+            matcher.centroid_indptr_ = arrays["centroid_indptr"]
+            matcher.centroid_indices_ = arrays["centroid_indices"]
+            matcher.centroid_data_ = arrays["centroid_data"]
         matcher.vocabulary_ = meta["vocabulary"]
         matcher.examples_ = meta["examples"]
         matcher.intent_ids_ = meta["intent_ids"]
