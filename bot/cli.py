@@ -109,6 +109,38 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_telegram(args: argparse.Namespace) -> int:
+    """Run the Telegram bot: long polling, or a webhook with --webhook (stop with Ctrl-C or SIGTERM).
+
+    The token comes only from the TELEGRAM_BOT_TOKEN environment variable (create a bot with
+    @BotFather). In webhook mode the secret token comes from TELEGRAM_WEBHOOK_SECRET.
+    Example: TELEGRAM_BOT_TOKEN=123456:ABC-DEF faqbot telegram --admin 12345678
+             faqbot telegram --webhook https://bot.example.org/faqbot --port 8443
+    """
+    import dataclasses
+
+    config = _config(args)
+    token = config.telegram_token
+    if not token:
+        raise CommandError("error: TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather on Telegram "
+                           "(/newbot), then export TELEGRAM_BOT_TOKEN=<the token it gives you>", EXIT_USAGE)
+    from bot.channels.telegram import SetupError, run
+
+    t = config.telegram
+    settings = dataclasses.replace(
+        t, base_url=args.base_url or t.base_url, admin_ids=tuple(dict.fromkeys(t.admin_ids + tuple(args.admin))),
+        webhook_url="" if args.polling else (args.webhook or t.webhook_url),
+        webhook_listen=args.listen or t.webhook_listen, webhook_port=args.port or t.webhook_port)
+    if args.webhook == "" and not settings.webhook_url:
+        raise CommandError("error: --webhook needs a URL (or set webhook_url in config.toml [telegram])", EXIT_USAGE)
+    config = dataclasses.replace(config, telegram=settings, log_level="INFO" if args.verbose else config.log_level)
+    try:
+        run(_engine(config), config, token)
+    except SetupError as exc:
+        raise CommandError(f"error: {exc}", EXIT_USAGE) from None
+    return EXIT_OK
+
+
 def _doc(func: Callable[..., int]) -> tuple[str, str]:
     doc = (func.__doc__ or "").strip()
     return doc.splitlines()[0], doc
@@ -142,6 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the metrics and failures as JSON")
     p.add_argument("--set", type=Path, default=None, help="folder with questions.toml and dialogs.toml")
     p.add_argument("--no-loo", action="store_true", help="skip the leave-one-out accuracy")
+    p = add("telegram", cmd_telegram)
+    p.add_argument("--base-url", default=None, help="Bot API base URL (default: config.toml [telegram] base_url)")
+    p.add_argument("--admin", type=int, action="append", default=[], metavar="USER_ID",
+                   help="a Telegram user id allowed to /reload and /stats (repeatable; adds to config.toml)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--webhook", nargs="?", const="", default=None, metavar="URL",
+                      help="serve a webhook at this public URL (default: config.toml webhook_url)")
+    mode.add_argument("--polling", action="store_true", help="use long polling even if webhook_url is set")
+    p.add_argument("--listen", default=None, help="webhook listen address (default: config.toml webhook_listen)")
+    p.add_argument("--port", type=int, default=None, help="webhook listen port (default: config.toml webhook_port)")
+    p.add_argument("--verbose", "-v", action="store_true", help="log at INFO level (the token is never logged)")
     return parser
 
 

@@ -69,7 +69,7 @@ class KeyTermGuard:
         """Return the share of the question's key terms (weighted by rarity) the intent covers."""
         key_terms = content_tokens(normalized)
         if not key_terms:
-            return 0.0
+            return 1.0  # nothing to cover ("bonjour")
         weights = [self._idf.get(t, self._max_idf) for t in key_terms]
         covered = sum(w for t, w in zip(key_terms, weights) if self._covered(t, intent_id))
         return covered / sum(weights)

@@ -171,7 +171,7 @@ class IntentMatcher:
                     block_cols.append(col)
                     block_w.append((1.0 + math.log(count)) * float(self.idf_[col]))
             norm = math.sqrt(sum(w * w for w in block_w))
-            if norm:
+            if norm and self._block_weight(prefix) > 0:
                 scale = math.sqrt(self._block_weight(prefix)) / norm
                 cols.extend(block_cols)
                 weights.extend(w * scale for w in block_w)
@@ -204,7 +204,10 @@ class IntentMatcher:
                 continue
             example = self.examples_[row]
             owner = int(self.example_intent_[row])
-            tfidf = (1.0 - self.centroid_weight) * min(c, 1.0) + self.centroid_weight * min(float(centroid[owner]), 1.0)
+            # The centroid helps a question that mixes words of several examples; it never
+            # lowers the score of a question that is close to one example.
+            c = min(c, 1.0)
+            tfidf = max(c, (1.0 - self.centroid_weight) * c + self.centroid_weight * min(float(centroid[owner]), 1.0))
             f = fuzz.token_sort_ratio(normalized, example) / 100.0
             score = self.tfidf_weight * tfidf + (1.0 - self.tfidf_weight) * f
             if owner not in best or score > best[owner].score:

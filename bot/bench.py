@@ -1,0 +1,554 @@
+"""`faqbot bench`: measure start-up, latency, memory and scaling on this machine.
+
+Figures:
+
+- cold start: median wall time of `faqbot ask "..."` in a new process (the index cache is warm),
+  and of `faqbot --help`;
+- warm latency: p50/p99 of `Engine.reply` over the evaluation questions, and throughput;
+- memory: peak RSS of a process that loaded the shipped data and answered those questions;
+- scale: synthetic knowledge bases (the shipped data plus generated intents, written as real
+  knowledge/ + intents/ + config.toml folders so the real loader and engine run) of growing size.
+  Each size is built in a fresh process (build time with no cache, latency, peak RSS), served again
+  from the cache in another fresh process (start time, RSS), and compared in the same process and on
+  the same questions with a naive baseline: rapidfuzz `process.extractOne` over every example, as
+  ChatterBot's best match does.
+
+Measurements that need a fresh process run this module as a worker: ``python -m bot.bench WORKER``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+QUESTION = "Qu'est-ce que la DCI ?"
+EXAMPLES_PER_INTENT = 16
+INTENTS_PER_SUBJECT = 20
+SYNTHETIC_PREFIX = "zz-synth-"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to measure."""
+
+    cold_runs: int
+    warm_passes: int
+    sizes: tuple[int, ...]
+    eval_queries: int | None  # None: every evaluation question
+    synthetic_queries: int
+
+
+FULL = Plan(cold_runs=5, warm_passes=5, sizes=(1_000, 10_000, 50_000), eval_queries=None, synthetic_queries=100)
+QUICK = Plan(cold_runs=2, warm_passes=1, sizes=(1_000, 2_000), eval_queries=20, synthetic_queries=10)
+
+
+# -- small helpers -----------------------------------------------------------------------------
+def _percentile(values: Sequence[float], q: float) -> float:
+    """Return the q-quantile (0-1) of `values`, nearest rank."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def _peak_rss_mb() -> float:
+    """Return this process's peak resident set size in MB."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def _faqbot_command() -> list[str]:
+    """Return the command that starts `faqbot` the way a user does."""
+    script = Path(sys.executable).with_name("faqbot")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+
+
+def _run_worker(*args: str) -> dict[str, Any]:
+    """Run `python -m bot.bench WORKER ...` in a fresh process and return its JSON result."""
+    done = subprocess.run([sys.executable, "-m", "bot.bench", *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    if done.returncode != 0:
+        raise RuntimeError(f"bench worker {args[0]} failed:\n{done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _timed_runs(command: list[str], runs: int) -> list[float]:
+    """Return the wall times of `runs` runs of `command` (after one untimed warm-up run)."""
+    subprocess.run(command, capture_output=True, check=True)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+# -- TOML writing (the standard library only reads TOML) ---------------------------------------
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # JSON string escapes are valid TOML
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def write_config(source: Path, target: Path, paths: dict[str, str]) -> None:
+    """Write a copy of the config file `source` to `target` with its [paths] replaced."""
+    with source.open("rb") as fh:
+        raw = tomllib.load(fh)
+    raw["paths"] = {**raw.get("paths", {}), **paths}
+    lines = []
+    for section, table in raw.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in table.items())
+        lines.append("")
+    target.write_text("\n".join(lines), encoding="utf-8")
+
+
+# -- synthetic knowledge bases -----------------------------------------------------------------
+# Places where a French internal-security service could sit; each becomes synthetic subjects.
+CITIES = """Dakar Bamako Niamey Ouagadougou Abidjan Conakry Lomé Cotonou Accra Abuja Yaoundé Douala Libreville
+Brazzaville Kinshasa Bangui Ndjamena Khartoum Djibouti Addis-Abeba Nairobi Kampala Kigali Bujumbura Dar-es-Salam
+Lusaka Harare Maputo Antananarivo Port-Louis Pretoria Luanda Windhoek Rabat Alger Tunis Tripoli Le-Caire Amman
+Beyrouth Damas Bagdad Riyad Doha Abou-Dabi Mascate Koweït Téhéran Ankara Athènes Sofia Bucarest Belgrade Zagreb
+Sarajevo Tirana Skopje Podgorica Ljubljana Vienne Budapest Bratislava Prague Varsovie Vilnius Riga Tallinn Helsinki
+Stockholm Oslo Copenhague Berlin Amsterdam Bruxelles Luxembourg Berne Rome Madrid Lisbonne Londres Dublin
+La-Valette Nicosie Moscou Kiev Chisinau Minsk Tbilissi Erevan Bakou Astana Tachkent Kaboul Islamabad New-Delhi
+Colombo Dacca Katmandou Bangkok Hanoï Vientiane Phnom-Penh Kuala-Lumpur Singapour Jakarta Manille Pékin Tokyo
+Séoul Canberra Wellington Washington Ottawa Mexico Guatemala San-Salvador Tegucigalpa Managua San-José Panama
+La-Havane Saint-Domingue Port-au-Prince Bogota Caracas Quito Lima La-Paz Santiago Buenos-Aires Montevideo
+Asuncion Brasilia Paramaribo Nouméa Papeete Praia Bissau Banjul Freetown Monrovia Malabo Sao-Tomé Asmara
+Mogadiscio Lilongwe Gaborone Maseru Mbabane Moroni Victoria""".split()
+
+# (display name, how users name it, part_of) of the kinds of synthetic subjects; {c} is the city.
+SUBJECT_KINDS = (
+    ("le SSI de {c}", ("SSI de {c}", "SSI {c}", "service de sécurité intérieure de {c}"), "ssi"),
+    ("l'ASI à {c}", ("ASI à {c}", "ASI de {c}", "attaché de sécurité intérieure à {c}"), "asi"),
+    ("le CSI de {c}", ("CSI de {c}", "CSI à {c}", "conseiller sûreté immigration de {c}"), ""),
+    ("l'officier de liaison à {c}", ("officier de liaison à {c}", "officier de liaison de {c}"), ""),
+    ("le bureau de coopération de {c}", ("bureau de coopération de {c}", "bureau de {c}"), ""),
+)
+OPENERS = ("bonjour", "bonjour,", "svp", "excusez-moi,", "une question :", "je voudrais savoir", "dites-moi",
+           "salut,", "pouvez-vous me dire", "merci de me dire")
+_ELIDE = {"le": "l'", "la": "l'", "de": "d'", "que": "qu'", "je": "j'", "ne": "n'", "se": "s'", "me": "m'", "te": "t'"}
+_VOWELS = tuple("aeiouyhéèêàâîôûœ")
+
+
+@dataclass(frozen=True)
+class SyntheticSubject:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    part_of: str
+
+
+@dataclass(frozen=True)
+class Template:
+    """A shipped intent's examples with the subject they name replaced by {S}."""
+
+    intent: str
+    facet: str
+    patterns: tuple[str, ...]
+
+
+class FrenchRewriter:
+    """Turn normalised (accent-free, elision-split) text back into readable French."""
+
+    # Ambiguous once accents are gone (a/à, ou/où, la/là): left as users often type them.
+    _KEEP = frozenset({"a", "ou", "la"})
+    _INVERSION = frozenset({"il", "elle", "ils", "elles", "on"})
+
+    def __init__(self, raw_texts: Iterable[str], acronyms: Iterable[str] = ()) -> None:
+        from bot.text import strip_accents
+
+        forms: dict[str, Counter[str]] = {}
+        for text in raw_texts:
+            for word in re.findall(r"[^\W\d_]+", text.casefold()):
+                forms.setdefault(strip_accents(word), Counter())[word] += 1
+        self.spelling = {bare: counts.most_common(1)[0][0] for bare, counts in forms.items() if bare not in self._KEEP}
+        self.spelling.update({a.lower(): a.upper() for a in acronyms})
+
+    def __call__(self, normalized: str) -> str:
+        words = [self.spelling.get(w, w) for w in normalized.split()]
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            word, nxt = words[i], words[i + 1] if i + 1 < len(words) else ""
+            after = words[i + 2] if i + 2 < len(words) else ""
+            if nxt == "tu" and after in self._INVERSION and out:  # "a tu elle" -> "a-t-elle"
+                out.append(f"{word}-t-{after}")
+                i += 3
+            elif word == "est" and nxt == "ce":  # "est ce que" -> "est-ce que"
+                out.append("est-ce")
+                i += 2
+            elif word in _ELIDE and nxt[:1].lower() in _VOWELS:  # "le asi" -> "l'ASI", "ce est" -> "c'est"
+                words[i + 1] = _ELIDE[word] + nxt
+                i += 1
+            elif word == "ce" and nxt == "est":
+                words[i + 1] = "c'est"
+                i += 1
+            else:
+                out.append(word)
+                i += 1
+        text = " ".join(out)
+        return text[:1].upper() + text[1:]
+
+
+def _templates(kb: Any) -> list[Template]:
+    """Return the shipped intents whose examples name their subject, as fill-in templates."""
+    from bot.text import find_phrases
+
+    aliases = {a: sid for sid, s in kb.subjects.items() if s.described for a in s.aliases}
+    templates = []
+    for intent_id in sorted(kb.intents):
+        intent = kb.intents[intent_id]
+        if not intent.subject:
+            continue
+        own = {intent.subject, *kb.ancestors(intent.subject)}
+        patterns = []
+        for example in intent.examples:
+            text = kb.normalize(example)
+            spans = find_phrases(text, aliases)
+            span = next((s for s in spans if aliases[s[2]] in own), spans[0] if spans else None)
+            if span is None:
+                continue
+            toks = text.split()
+            patterns.append(" ".join(toks[:span[0]] + ["{S}"] + toks[span[1]:]))
+        patterns = list(dict.fromkeys(patterns))
+        if len(patterns) >= 4:
+            templates.append(Template(intent_id, intent.facet or intent_id.rsplit(".", 1)[-1], tuple(patterns)))
+    return templates
+
+
+def _subjects(count: int) -> list[SyntheticSubject]:
+    """Return `count` synthetic subjects: every kind of service in each city, city by city."""
+    subjects = []
+    for n in range(count):
+        city = CITIES[(n // len(SUBJECT_KINDS)) % len(CITIES)]
+        round_ = n // (len(SUBJECT_KINDS) * len(CITIES))
+        name, patterns, part_of = SUBJECT_KINDS[n % len(SUBJECT_KINDS)]
+        place = city.replace("-", " ") + (f" {round_ + 1}" if round_ else "")
+        aliases = tuple(p.format(c=place) for p in patterns)
+        if n % len(SUBJECT_KINDS) == 0:
+            aliases += (place,)  # the city alone means its SSI, as "Nouakchott" does in the shipped data
+        subjects.append(SyntheticSubject(f"synth_{n:04d}", name.format(c=place), aliases, part_of))
+    return subjects
+
+
+def _typo(rng: random.Random, text: str) -> str:
+    """Swap, drop or double one letter of one longer word."""
+    words = text.split()
+    long_words = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    if not long_words:
+        return text
+    i = rng.choice(long_words)
+    w = words[i]
+    j = rng.randrange(1, len(w) - 1)
+    kind = rng.randrange(3)
+    words[i] = (w[:j] + w[j + 1] + w[j] + w[j + 2:]) if kind == 0 else (w[:j] + w[j + 1:]) if kind == 1 else (w[:j] + w[j] + w[j:])
+    return " ".join(words)
+
+
+def _variant(rng: random.Random, pattern: str, subject: SyntheticSubject, rewrite: FrenchRewriter,
+             noisy: bool) -> str:
+    """Fill a template with one of the subject's names; add the noise users add."""
+    from bot.text import strip_accents
+
+    text = pattern.replace("{S}", rng.choice(subject.aliases))
+    if noisy and rng.random() < 0.3:
+        text = f"{rng.choice(OPENERS)} {text}"
+    styled = rewrite(text)
+    if rng.random() < 0.3:  # some users type without accents or capitals
+        styled = strip_accents(styled.lower())
+    if noisy and rng.random() < 0.4:
+        styled = _typo(rng, styled)
+    if rng.random() < 0.5:
+        styled += " ?"
+    return styled
+
+
+def write_synthetic_kb(config: Any, size: int, root: Path, queries: int, seed: int = 20151105) -> list[dict[str, str]]:
+    """Write the shipped data plus generated intents (`size` examples in all) under `root`.
+
+    Returns held-out questions about generated intents: `text` and the expected `intent`.
+    """
+    from bot.knowledge import load_knowledge
+
+    kb = load_knowledge(config.paths.knowledge, config.paths.intents)
+    (root / "knowledge").mkdir(parents=True)
+    (root / "intents").mkdir()
+    for folder, target in ((config.paths.knowledge, "knowledge"), (config.paths.intents, "intents")):
+        for path in sorted(folder.glob("*.toml")):
+            shutil.copy(path, root / target / path.name)
+    write_config(config.path, root / "config.toml", {
+        "knowledge": "knowledge", "intents": "intents", "cache": ".cache", "source": str(config.paths.source),
+        "unanswered_log": "var/unanswered.jsonl", "persistence": "var/telegram.pickle",
+        "evaluation": str(config.paths.evaluation)})
+    shipped = sum(len(i.examples) for i in kb.intents.values())
+    wanted = max(0, size - shipped)
+    n_intents = math.ceil(wanted / EXAMPLES_PER_INTENT)
+    rng = random.Random(seed)
+    templates = _templates(kb)
+    rewrite = FrenchRewriter([e for i in kb.intents.values() for e in i.examples]
+                             + [a.text for a in kb.answers.values()] + [a.title for a in kb.answers.values()], kb.acronyms)
+    per_subject = min(INTENTS_PER_SUBJECT, len(templates))
+    subjects = _subjects(math.ceil(n_intents / per_subject))
+    held_out: list[dict[str, str]] = []
+    written = 0
+    for subject in subjects:
+        chosen = rng.sample(templates, per_subject)
+        intents_toml, answers_toml = _subject_header(subject), [f'topic = "{subject.id}"', f"title = {_toml_value(subject.name)}", ""]
+        used_facets: set[str] = set()
+        for template in chosen:
+            if written >= wanted:
+                break
+            count = min(EXAMPLES_PER_INTENT, wanted - written)
+            examples = _examples(rng, template, subject, rewrite, count)
+            written += len(examples)
+            intent_id = f"{subject.id}.{template.intent.replace('.', '_')}"
+            facet = template.facet if template.facet not in used_facets else ""
+            used_facets.add(template.facet)
+            intents_toml += ["[[intents]]", f'id = "{intent_id}"', f'answer = "{intent_id}"', f'subject = "{subject.id}"']
+            intents_toml += [f'facet = "{facet}"'] if facet else []
+            intents_toml += ["examples = ["] + [f"  {_toml_value(e)}," for e in examples] + ["]", ""]
+            answer = kb.answer_of(template.intent)
+            answers_toml += ["[[answers]]", f'id = "{intent_id}"', f"title = {_toml_value(f'{answer.title} ({subject.name})')}",
+                             f"text = {_toml_value(f'{subject.name} : {answer.text}')}",
+                             'source = "données synthétiques du banc d\'essai"', ""]
+            if len(held_out) < queries and rng.random() < max(0.05, queries / max(1, n_intents)):
+                held_out.append({"text": _variant(rng, rng.choice(template.patterns), subject, rewrite, True),
+                                 "intent": intent_id})
+        name = f"{SYNTHETIC_PREFIX}{subject.id}.toml"
+        (root / "intents" / name).write_text("\n".join(intents_toml), encoding="utf-8")
+        (root / "knowledge" / name).write_text("\n".join(answers_toml), encoding="utf-8")
+    return held_out
+
+
+def _subject_header(subject: SyntheticSubject) -> list[str]:
+    lines = [f"# Synthetic intents about {subject.name} (generated by `faqbot bench`).", f'topic = "{subject.id}"', "",
+             f"[subjects.{subject.id}]", f"name = {_toml_value(subject.name)}", f"aliases = {_toml_value(subject.aliases)}"]
+    lines += [f'part_of = "{subject.part_of}"'] if subject.part_of else []
+    return lines + [""]
+
+
+def _examples(rng: random.Random, template: Template, subject: SyntheticSubject, rewrite: FrenchRewriter,
+              count: int) -> list[str]:
+    """Return `count` distinct examples: each pattern once, then noisy variants."""
+    out: dict[str, None] = {}
+    patterns = list(template.patterns)
+    rng.shuffle(patterns)
+    for pattern in patterns:
+        if len(out) >= count:
+            break
+        out[_variant(rng, pattern, subject, rewrite, False)] = None
+    for _ in range(count * 20):
+        if len(out) >= count:
+            break
+        out[_variant(rng, rng.choice(patterns), subject, rewrite, True)] = None
+    return list(out)
+
+
+# -- measurements in this process --------------------------------------------------------------
+def _eval_questions(config: Any, limit: int | None) -> list[dict[str, str]]:
+    from bot.maintenance import load_evaluation
+
+    questions, _ = load_evaluation(config.paths.evaluation)
+    picked = [{"text": q.text, "intent": q.intent} for q in questions]
+    if limit is not None and len(picked) > limit:
+        step = len(picked) / limit
+        picked = [picked[int(i * step)] for i in range(limit)]
+    return picked
+
+
+def _latencies(func: Callable[[str], Any], texts: Sequence[str], passes: int) -> list[float]:
+    """Return the wall time (s) of each call of `func`, after one untimed pass."""
+    for text in texts:
+        func(text)
+    times = []
+    clock = time.perf_counter
+    for _ in range(passes):
+        for text in texts:
+            start = clock()
+            func(text)
+            times.append(clock() - start)
+    return times
+
+
+def _summary(times: Sequence[float]) -> dict[str, float]:
+    return {"p50_ms": round(_percentile(times, 0.50) * 1e3, 3), "p99_ms": round(_percentile(times, 0.99) * 1e3, 3),
+            "mean_ms": round(statistics.fmean(times) * 1e3, 3) if times else 0.0,
+            "throughput_qps": round(len(times) / sum(times), 1) if times and sum(times) else 0.0}
+
+
+# -- workers (each in a fresh process) ---------------------------------------------------------
+def worker_serve(config_path: str, questions_path: str, passes: int) -> dict[str, Any]:
+    """Load the data (from the cache when it is there), answer the questions, report time and RSS."""
+    from bot.config import load_config
+    from bot.dialogue import Conversation
+    from bot.engine import ANSWERED, Engine
+
+    start = time.perf_counter()
+    config = load_config(config_path)
+    engine = Engine(config, log_unanswered=False)
+    start_s = time.perf_counter() - start
+    build_rss = _peak_rss_mb()
+    questions = json.loads(Path(questions_path).read_text(encoding="utf-8"))
+    texts = [q["text"] for q in questions]
+    times = _latencies(lambda t: engine.reply(t, Conversation()), texts, passes)
+    replies = [engine.reply(q["text"], Conversation()) for q in questions]
+    labelled = [(q, r) for q, r in zip(questions, replies) if q["intent"]]
+    correct = sum(r.status == ANSWERED and r.intent == q["intent"] for q, r in labelled)
+    result = {"start_s": round(start_s, 3), "examples": len(engine.matcher.examples_),
+              "intents": len(engine.kb.intents), "queries": len(texts), **_summary(times),
+              "accuracy": round(correct / len(labelled), 4) if labelled else None,
+              "rss_after_load_mb": round(build_rss, 1), "rss_mb": round(_peak_rss_mb(), 1),
+              "sklearn_imported": "sklearn" in sys.modules}
+    return result
+
+
+def worker_naive(config_path: str, questions_path: str, passes: int) -> dict[str, Any]:
+    """Answer with the example nearest by rapidfuzz over every example (ChatterBot-style best match)."""
+    from rapidfuzz import process
+
+    from bot.config import load_config
+    from bot.knowledge import load_knowledge
+
+    config = load_config(config_path)
+    kb = load_knowledge(config.paths.knowledge, config.paths.intents)
+    examples, owners = [], []
+    for intent_id, intent in kb.intents.items():
+        for example in intent.examples:
+            examples.append(kb.normalize(example))
+            owners.append(intent_id)
+    questions = json.loads(Path(questions_path).read_text(encoding="utf-8"))
+
+    def best(text: str) -> str:
+        match = process.extractOne(kb.normalize(text), examples)
+        return owners[match[2]] if match else ""
+
+    times = _latencies(best, [q["text"] for q in questions], passes)
+    labelled = [q for q in questions if q["intent"]]
+    correct = sum(best(q["text"]) == q["intent"] for q in labelled)
+    return {**_summary(times), "accuracy": round(correct / len(labelled), 4) if labelled else None}
+
+
+WORKERS: dict[str, Callable[..., dict[str, Any]]] = {"serve": worker_serve, "naive": worker_naive}
+
+
+# -- the benchmark -----------------------------------------------------------------------------
+def run_bench(config: Any, quick: bool = False, sizes: Sequence[int] | None = None) -> dict[str, Any]:
+    """Run every measurement and return the figures (see the module docstring)."""
+    plan = QUICK if quick else FULL
+    sizes = tuple(sizes) if sizes else plan.sizes
+    result: dict[str, Any] = {"machine": machine(), "quick": quick}
+    cmd = _faqbot_command()
+    _log(f"cold start: {plan.cold_runs} runs of `faqbot ask` and `faqbot --help`")
+    ask = _timed_runs(cmd + ["ask", "--config", str(config.path), QUESTION], plan.cold_runs)
+    helps = _timed_runs(cmd + ["--help"], plan.cold_runs)
+    result["cold_start"] = {"runs": plan.cold_runs, "ask_median_s": round(statistics.median(ask), 3),
+                            "ask_runs_s": [round(t, 3) for t in ask], "help_median_s": round(statistics.median(helps), 3)}
+    with tempfile.TemporaryDirectory(prefix="faqbot-bench-") as tmp:
+        questions = _eval_questions(config, plan.eval_queries)
+        qpath = Path(tmp) / "questions.json"
+        qpath.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
+        _log(f"warm latency and memory on the shipped data ({len(questions)} questions x {plan.warm_passes})")
+        result["shipped"] = _run_worker("serve", str(config.path), str(qpath), str(plan.warm_passes))
+        result["scale"] = [_scale(config, size, Path(tmp), questions, plan) for size in sizes]
+    return result
+
+
+def _scale(config: Any, size: int, tmp: Path, questions: list[dict[str, str]], plan: Plan) -> dict[str, Any]:
+    root = tmp / f"kb-{size}"
+    _log(f"scale {size:,}: generating the knowledge base")
+    held_out = write_synthetic_kb(config, size, root, plan.synthetic_queries)
+    qpath = root / "questions.json"
+    qpath.write_text(json.dumps(questions + held_out, ensure_ascii=False), encoding="utf-8")
+    cfg = str(root / "config.toml")
+    _log(f"scale {size:,}: build (no cache) and {len(questions) + len(held_out)} questions")
+    built = _run_worker("serve", cfg, str(qpath), "1")
+    _log(f"scale {size:,}: start from the cache")
+    served = _run_worker("serve", cfg, str(qpath), "1")
+    _log(f"scale {size:,}: naive baseline")
+    naive = _run_worker("naive", cfg, str(qpath), "1")
+    return {"size": size, "examples": built["examples"], "intents": built["intents"], "queries": built["queries"],
+            "build_s": built["start_s"], "build_rss_mb": built["rss_mb"], "start_cached_s": served["start_s"],
+            "rss_mb": served["rss_mb"], "p50_ms": served["p50_ms"], "p99_ms": served["p99_ms"],
+            "throughput_qps": served["throughput_qps"], "accuracy": served["accuracy"],
+            "naive_p50_ms": naive["p50_ms"], "naive_p99_ms": naive["p99_ms"], "naive_accuracy": naive["accuracy"],
+            "speedup_p50": round(naive["p50_ms"] / served["p50_ms"], 1) if served["p50_ms"] else None}
+
+
+def machine() -> dict[str, Any]:
+    """Describe the machine the figures come from."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "platform": platform.platform()}
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """Render the figures for a person."""
+    m, c, s = result["machine"], result["cold_start"], result["shipped"]
+    lines = [f"machine: {m['cpus']} CPUs, {m['cpu']}, Python {m['python']}" + ("  (--quick: smoke run)" if result["quick"] else ""),
+             "",
+             f"cold start  faqbot ask (median of {c['runs']})   {c['ask_median_s']:.3f} s",
+             f"            faqbot --help                {c['help_median_s']:.3f} s",
+             f"shipped     {s['examples']} examples, {s['intents']} intents, {s['queries']} questions",
+             f"            warm p50 / p99               {s['p50_ms']:.3f} ms / {s['p99_ms']:.3f} ms",
+             f"            throughput                   {s['throughput_qps']:.0f} questions/s (one thread)",
+             f"            peak RSS                     {s['rss_mb']:.0f} MB",
+             "",
+             "scale (synthetic knowledge bases; naive = rapidfuzz extractOne over every example)"]
+    head = ("examples", "intents", "build s", "build RSS", "cached start", "RSS", "p50 ms", "p99 ms", "naive p50",
+            "naive p99", "speed-up", "accuracy (naive)")
+    rows = [head] + [(f"{r['examples']:,}", f"{r['intents']:,}", f"{r['build_s']:.2f}", f"{r['build_rss_mb']:.0f} MB",
+                      f"{r['start_cached_s']:.2f} s", f"{r['rss_mb']:.0f} MB", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}",
+                      f"{r['naive_p50_ms']:.2f}", f"{r['naive_p99_ms']:.2f}", f"{r['speedup_p50']}x",
+                      f"{r['accuracy']:.2f} ({r['naive_accuracy']:.2f})") for r in result["scale"]]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines += ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines)
+
+
+def _main(argv: list[str]) -> int:
+    """Worker entry point: `python -m bot.bench WORKER ARGS...` prints one JSON line."""
+    name, *args = argv
+    func = WORKERS[name]
+    print(json.dumps(func(args[0], args[1], int(args[2]))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

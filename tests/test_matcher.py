@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.knowledge import KnowledgeBase
+from bot.matcher import IntentMatcher, NotFittedError, char_features, fit_cached, index_key, word_features
+
+
+def test_unfitted_matcher_raises_a_clear_error() -> None:
+    with pytest.raises(NotFittedError, match="fit"):
+        IntentMatcher().rank("dci")
+
+
+def test_init_only_stores_parameters() -> None:
+    matcher = IntentMatcher(word_weight=0.3, shortlist=7)
+    assert matcher.get_params()["word_weight"] == 0.3
+    assert not hasattr(matcher, "vocabulary_")
+
+
+def test_fit_returns_self(kb: KnowledgeBase) -> None:
+    matcher = IntentMatcher()
+    assert matcher.fit(kb) is matcher
+    assert matcher.intent_ids_ == sorted(kb.intents)
+
+
+def test_query_vector_equals_scikit_learn_transform(kb: KnowledgeBase) -> None:
+    """Our NumPy vectoriser must reproduce scikit-learn's TF-IDF weights exactly."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    matcher = IntentMatcher(word_weight=1.0).fit(kb)
+    reference = TfidfVectorizer(analyzer=word_features, sublinear_tf=True, norm="l2").fit(matcher.examples_)
+    for text in ["ce est quoi la dci", "le courriel du ssi de nouakchott nouakchott", "zzz inconnu dci"]:
+        cols, weights = matcher.vectorize(text)
+        ours = dict(zip(cols.tolist(), weights.tolist()))
+        row = reference.transform([text])
+        expected = {matcher.vocabulary_[f"w|{feat}"]: row[0, col] for feat, col in reference.vocabulary_.items() if row[0, col]}
+        assert ours.keys() == expected.keys()
+        assert np.allclose([ours[k] for k in expected], list(expected.values()), atol=1e-5)
+
+
+def test_char_features_stay_inside_words() -> None:
+    assert char_features("dci ssi", 3, 3) == [" dc", "dci", "ci ", " ss", "ssi", "si "]
+
+
+def test_rank_scores_are_on_the_zero_one_scale(engine) -> None:
+    candidates = engine.matcher.rank(engine.kb.normalize("c'est quoi la dci"), top=5)
+    assert candidates[0].intent == "dci.definition"
+    assert all(0.0 <= c.score <= 1.0 for c in candidates)
+    assert [c.score for c in candidates] == sorted((c.score for c in candidates), reverse=True)
+
+
+def test_save_and_load_give_the_same_ranking(engine, tmp_path) -> None:
+    path = tmp_path / "index.npz"
+    engine.matcher.save(path)
+    loaded = IntentMatcher.load(path)
+    question = engine.kb.normalize("kel est le fax du ssi")
+    assert loaded.rank(question) == engine.matcher.rank(question)
+
+
+def test_fit_cached_reuses_the_index(kb: KnowledgeBase, tmp_path) -> None:
+    params = IntentMatcher().get_params()
+    first = fit_cached(kb, params, tmp_path)
+    files = list(tmp_path.glob("index-*.npz"))
+    assert [f.name for f in files] == [f"index-{index_key(kb, params)}.npz"]
+    second = fit_cached(kb, params, tmp_path)
+    assert second.examples_ == first.examples_
