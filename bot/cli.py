@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from bot.engine import Engine
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+DESCRIPTION = ("French FAQ assistant about the DCI, the attachés de sécurité intérieure (ASI) and the "
+               "SSI of Nouakchott: ask it questions, chat with it, run it on Telegram, maintain its data.")
 
 
 class CommandError(Exception):
@@ -66,17 +68,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
     engine = _engine(_config(args))
     questions = [" ".join(args.question)] if args.question else _stdin_questions()
     if args.explain:
-        return _explain(engine, questions, args.dialog)
+        return _explain(engine, questions, args.dialog, args.json)
     return ask(engine, questions, sys.stdout, as_json=args.json, dialog=args.dialog)
 
 
-def _explain(engine: Engine, questions: object, dialog: bool) -> int:
+def _explain(engine: Engine, questions: object, dialog: bool, as_json: bool = False) -> int:
     from bot.dialogue import Conversation
+    from bot.maintenance import format_explanation
 
     shared = Conversation()
     for question in questions:  # type: ignore[attr-defined]
         reply = engine.reply(question, shared if dialog else Conversation())
-        print(json.dumps({**reply.to_json(), "explanation": reply.explanation}, ensure_ascii=False, indent=2))
+        if as_json:
+            print(json.dumps({**reply.to_json(), "explanation": reply.explanation}, ensure_ascii=False, indent=2))
+        else:
+            print(format_explanation(reply, engine.kb) + "\n", flush=True)
     return EXIT_OK
 
 
@@ -91,21 +97,113 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Measure accuracy on the labelled evaluation set (never used for training).
+    """Measure accuracy on the labelled evaluation set (never used for training) and tune the thresholds.
 
-    Example: faqbot eval --json
+    Prints per-intent precision and recall, the most confused intents and a sweep of
+    answer_threshold and margin: coverage (share of questions answered) and precision (share of
+    answers that are right), with the setting reaching [maintenance] target_precision at the
+    highest coverage. --log writes the clarify/fallback questions to the unanswered log.
+    Example: faqbot eval
+             faqbot eval --json --plot sweep.png
+             faqbot eval --log && faqbot review
     """
-    from bot.maintenance import EvaluationSetError, evaluate, format_report
+    import dataclasses
+    from pathlib import Path
+
+    from bot.maintenance import EvaluationSetError, analysis_json, evaluate, format_report, plot_sweep, tune
+
+    config = _config(args)
+    if args.log:
+        config = dataclasses.replace(config, paths=dataclasses.replace(config.paths, unanswered_log=Path(args.log).resolve()))
+    folder = args.set or config.paths.evaluation
+    try:
+        report = evaluate(_engine(config, log_unanswered=args.log is not None), folder, leave_one_out=not args.no_loo)
+        analysis = tune(config, report, folder)
+    except EvaluationSetError as exc:
+        raise CommandError(f"error: {exc}") from None
+    if args.plot:
+        try:
+            plot_sweep(analysis, args.plot)
+        except ImportError:
+            raise CommandError("error: --plot needs matplotlib; install it with: pip install 'faqbot[plot]'") from None
+    if args.json:
+        print(json.dumps(analysis_json(report, analysis), ensure_ascii=False, indent=2))
+    else:
+        print(format_report(report, analysis))
+    if args.log is not None:
+        print(f"{report.not_answered} clarify/fallback replies written to {config.paths.unanswered_log}; "
+              "see them with `faqbot review`", file=sys.stderr)
+    if args.plot:
+        print(f"sweep plot written to {args.plot}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check knowledge/ and intents/: one line per problem, `path:line: id: what is wrong and how to fix it`.
+
+    Errors (exit 1) break loading, or put in an answer a number, phone number, e-mail, date or
+    acronym that the source document does not contain. Warnings (exit 0) deserve a look:
+    repeated or near-duplicate examples, too few examples, answers no intent uses.
+    Example: faqbot check
+             faqbot check --json
+    """
+    from bot.checks import check_data, format_problems, problems_json
+
+    config = _config(args)
+    problems = check_data(config)
+    base = config.path.parent
+    if args.json:
+        print(json.dumps(problems_json(problems, base), ensure_ascii=False, indent=2))
+    else:
+        print(format_problems(problems, base))
+    return EXIT_ERROR if any(p.severity == "error" for p in problems) else EXIT_OK
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Group the questions the bot could not answer (the unanswered log), most asked first.
+
+    Each group shows the nearest intent with its confidence and suggests either adding the
+    questions as examples of that intent or writing a new intent (only if the source answers it).
+    Example: faqbot review
+             faqbot eval --log && faqbot review --limit 5
+             faqbot review --json
+    """
+    from bot.maintenance import format_review, review
+    from bot.unanswered import UnansweredLog
+
+    config = _config(args)
+    path = args.log.resolve() if args.log else config.paths.unanswered_log
+    m = config.maintenance
+    entries = list(UnansweredLog(path, m.log_max_bytes, m.log_backups).entries())
+    groups = review(_engine(config, log_unanswered=False), entries, bound=args.similarity)
+    if args.json:
+        shown = groups[: args.limit] if args.limit else groups
+        print(json.dumps({"log": str(path), "questions": len(entries), "groups": [g.to_json() for g in shown]},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(format_review(groups, len(entries), str(path), args.limit))
+    return EXIT_OK
+
+
+def cmd_intents(args: argparse.Namespace) -> int:
+    """List the intents (id, topic, number of examples, answer title); --json exports the whole knowledge base.
+
+    Example: faqbot intents
+             faqbot intents --json > knowledge.json
+    """
+    from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.maintenance import export_knowledge, format_intents
 
     config = _config(args)
     try:
-        report = evaluate(_engine(config, log_unanswered=False), args.set or config.paths.evaluation, leave_one_out=not args.no_loo)
-    except EvaluationSetError as exc:
-        raise CommandError(f"error: {exc}") from None
+        kb = load_knowledge(config.paths.knowledge, config.paths.intents)
+    except KnowledgeError as exc:
+        lines = [str(p) for p in exc.problems if p.severity == "error"]
+        raise CommandError("error: the data is broken, run `faqbot check`:\n" + "\n".join(lines)) from None
     if args.json:
-        print(json.dumps({"metrics": report.metrics(), "failures": report.failures}, ensure_ascii=False, indent=2))
+        print(json.dumps(export_knowledge(kb, config.path.parent), ensure_ascii=False, indent=2))
     else:
-        print(format_report(report))
+        print(format_intents(kb))
     return EXIT_OK
 
 
@@ -141,6 +239,25 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Measure start-up time, latency, memory and scaling on this machine (takes a few minutes).
+
+    Cold start of `faqbot ask`, warm latency on the evaluation questions, peak RSS, and synthetic
+    knowledge bases of 1,000 / 10,000 / 50,000 examples against a naive rapidfuzz scan.
+    Example: faqbot bench
+             faqbot bench --quick --json
+    """
+    from bot.bench import format_table, run_bench
+
+    config = _config(args)
+    try:
+        result = run_bench(config, quick=args.quick, sizes=args.sizes)
+    except (RuntimeError, OSError) as exc:
+        raise CommandError(f"error: {exc}") from None
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_table(result))
+    return EXIT_OK
+
+
 def _doc(func: Callable[..., int]) -> tuple[str, str]:
     doc = (func.__doc__ or "").strip()
     return doc.splitlines()[0], doc
@@ -150,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of every command."""
     from pathlib import Path
 
-    parser = argparse.ArgumentParser(prog="faqbot", description=__doc__.splitlines()[0] if __doc__ else None,
+    parser = argparse.ArgumentParser(prog="faqbot", description=DESCRIPTION,
                                      epilog="Example: faqbot ask \"Qu'est-ce que la DCI ?\"")
     parser.add_argument("--version", action="version", version="faqbot 0.1.0")
     common = argparse.ArgumentParser(add_help=False)
@@ -168,12 +285,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="*", help="the question (read from stdin, one per line, if absent)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     p.add_argument("--dialog", action="store_true", help="treat all lines as one conversation")
-    p.add_argument("--explain", action="store_true", help="show why each answer was chosen")
+    p.add_argument("--explain", action="store_true", help="show why each answer was chosen (JSON with --json)")
     add("chat", cmd_chat)
     p = add("eval", cmd_eval)
     p.add_argument("--json", action="store_true", help="print the metrics and failures as JSON")
     p.add_argument("--set", type=Path, default=None, help="folder with questions.toml and dialogs.toml")
     p.add_argument("--no-loo", action="store_true", help="skip the leave-one-out accuracy")
+    p.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
+                   help="draw precision against coverage (needs the 'plot' extra: pip install 'faqbot[plot]')")
+    p.add_argument("--log", nargs="?", const="", default=None, metavar="FILE",
+                   help="write the clarify/fallback questions to the unanswered log (or FILE), for `faqbot review`")
+    p = add("check", cmd_check)
+    p.add_argument("--json", action="store_true", help="print {ok, errors, warnings} as JSON")
+    p = add("review", cmd_review)
+    p.add_argument("--json", action="store_true", help="print the groups as JSON")
+    p.add_argument("--log", type=Path, default=None, metavar="FILE", help="read this log (default: [paths] unanswered_log)")
+    p.add_argument("--limit", type=int, default=20, help="show at most this many groups (0: all; default 20)")
+    p.add_argument("--similarity", type=float, default=0.5,
+                   help="0-1 similarity of key terms for a question to join a group (default 0.5)")
+    p = add("intents", cmd_intents)
+    p.add_argument("--json", action="store_true", help="export the whole knowledge base as JSON")
+    p = add("bench", cmd_bench)
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, few runs (figures not meaningful)")
+    p.add_argument("--sizes", type=lambda v: [int(n) for n in v.split(",")], default=None, metavar="N,N,...",
+                   help="synthetic knowledge base sizes in examples (default: 1000,10000,50000)")
     p = add("telegram", cmd_telegram)
     p.add_argument("--base-url", default=None, help="Bot API base URL (default: config.toml [telegram] base_url)")
     p.add_argument("--admin", type=int, action="append", default=[], metavar="USER_ID",

@@ -290,7 +290,9 @@ class Engine:
 
 
 def _describe(candidate: Candidate, verdict: GuardVerdict) -> dict[str, Any]:
-    return {**asdict(candidate), "guard": asdict(verdict)}
+    return {"intent": candidate.intent, "score": candidate.score, "tfidf": candidate.tfidf, "fuzzy": candidate.fuzzy,
+            "example": candidate.example, "guard": {"uncovered": verdict.uncovered, "share": verdict.share,
+                                                    "foreign_subjects": verdict.foreign_subjects, "passed": verdict.passed}}
 
 
 EMPTY_QUESTION = "Posez-moi une question, par exemple : « Qu'est-ce que la DCI ? »"

@@ -20,6 +20,7 @@ from bot.knowledge import KnowledgeBase
 from bot.text import content_tokens, find_phrases
 
 _STEM = 5  # French words sharing their first letters are usually the same family (cree/creation)
+MAX_KEY_TERMS = 60  # a question longer than this is judged on its first key terms
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,16 @@ class KeyTermGuard:
             terms[owner].update(content_tokens(text))
             framing[owner].append(text)
         aliases = {alias: sid for sid, s in kb.subjects.items() for alias in s.aliases}
+        # Only the aliases whose first word occurs in a text can match in it: looking for those
+        # alone keeps building the guard linear in the data when there are thousands of aliases.
+        by_first: dict[str, list[str]] = {}
+        for alias in aliases:
+            by_first.setdefault(alias.split()[0] if alias.split() else "", []).append(alias)
+
+        def named_in(text: str) -> set[str]:
+            candidates = [a for t in set(text.split()) for a in by_first.get(t, ())]
+            return {aliases[p] for _, _, p in find_phrases(text, candidates)} if candidates else set()
+
         self._terms: dict[str, tuple[str, ...]] = {}
         self._stems: dict[str, frozenset[str]] = {}
         self._subjects: dict[str, frozenset[str]] = {}
@@ -54,7 +65,7 @@ class KeyTermGuard:
             self._terms[intent_id] = tuple(sorted(words))
             self._stems[intent_id] = frozenset(w[:_STEM] for w in words if len(w) >= _STEM)
             # Subjects named in the examples or title: what the intent is about (not the answer body).
-            named = {aliases[p] for text in framing[intent_id] + [title] for _, _, p in find_phrases(text, aliases)}
+            named = {sid for text in framing[intent_id] + [title] for sid in named_in(text)}
             own = {intent.subject, *kb.ancestors(intent.subject)} if intent.subject else set()
             self._subjects[intent_id] = frozenset(named | own)
         self._known = frozenset(t for words in self._terms.values() for t in words)
@@ -64,10 +75,14 @@ class KeyTermGuard:
         n = len(self._terms)
         self._idf = {t: math.log((1 + n) / (1 + c)) + 1.0 for t, c in df.items()}
         self._max_idf = math.log(1 + n) + 1.0
+        # Memos: the engine checks ~10 candidates per question with the same terms and subjects.
+        self._focus_memo: dict[str, list[str]] = {}
+        self._weight_memo: dict[str, float] = {}
+        self._fuzzy_memo: dict[tuple[str, str], bool] = {}
 
     def coverage(self, normalized: str, intent_id: str) -> float:
         """Return the share of the question's key terms (weighted by rarity) the intent covers."""
-        key_terms = content_tokens(normalized)
+        key_terms = content_tokens(normalized)[:MAX_KEY_TERMS]
         if not key_terms:
             return 1.0  # nothing to cover ("bonjour")
         weights = [self._idf.get(t, self._max_idf) for t in key_terms]
@@ -78,10 +93,14 @@ class KeyTermGuard:
         """Return how much an uncovered term counts: words the whole knowledge base ignores count double."""
         if term in self._known:
             return 1.0
-        if len(term) >= 4 and process.extractOne(term, self._known_list, scorer=fuzz.ratio,
-                                                 score_cutoff=self.fuzzy_cover) is not None:
-            return 1.0
-        return 2.0
+        if len(term) < 4:
+            return 2.0
+        weight = self._weight_memo.get(term)
+        if weight is None:
+            found = process.extractOne(term, self._known_list, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cover)
+            weight = 1.0 if found is not None else 2.0
+            _remember(self._weight_memo, term, weight)
+        return weight
 
     def _covered(self, term: str, intent_id: str) -> bool:
         terms = self._terms[intent_id]
@@ -89,11 +108,23 @@ class KeyTermGuard:
             return True
         if len(term) < 4:
             return False
-        return process.extractOne(term, terms, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cover) is not None
+        covered = self._fuzzy_memo.get((term, intent_id))
+        if covered is None:
+            covered = process.extractOne(term, terms, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cover) is not None
+            _remember(self._fuzzy_memo, (term, intent_id), covered)
+        return covered
+
+    def _focused(self, normalized: str) -> list[str]:
+        """Return focused_subjects(kb, normalized), computed once per question."""
+        named = self._focus_memo.get(normalized)
+        if named is None:
+            named = focused_subjects(self.kb, normalized)
+            _remember(self._focus_memo, normalized, named)
+        return named
 
     def check(self, normalized: str, intent_id: str) -> GuardVerdict:
         """Judge whether `intent_id` may answer the normalised question."""
-        named = focused_subjects(self.kb, normalized)
+        named = self._focused(normalized)
         foreign = tuple(s for s in named if s not in self._subjects[intent_id])
         # A question naming several subjects is fine if the intent is about one of them; one that
         # names only subjects the page does not describe ("la gendarmerie") is not about the
@@ -101,8 +132,18 @@ class KeyTermGuard:
         conflict = bool(named) and len(foreign) == len(named)
         if named and all(not self.kb.subjects[s].described for s in named) and self.kb.intents[intent_id].subject:
             conflict = True
-        key_terms = content_tokens(normalized)
+        key_terms = content_tokens(normalized)[:MAX_KEY_TERMS]
         uncovered = tuple(t for t in key_terms if not self._covered(t, intent_id))
         total = sum(self.weight(t) for t in key_terms)
         share = sum(self.weight(t) for t in uncovered) / total if total else 0.0
         return GuardVerdict(uncovered, round(share, 3), foreign, not conflict and share <= self.max_uncovered)
+
+
+_MEMO_SIZE = 20_000
+
+
+def _remember(memo: dict, key: object, value: object) -> None:
+    """Store `value` in a bounded memo (emptied when full: the guard's data never changes)."""
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value

@@ -18,13 +18,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def with_cache(config: Config, cache: Path) -> Config:
-    """Return `config` with its index cache moved to `cache`."""
-    return dataclasses.replace(config, paths=dataclasses.replace(config.paths, cache=cache))
+    """Return `config` with its index cache and unanswered log moved into the folder `cache`."""
+    paths = dataclasses.replace(config.paths, cache=cache, unanswered_log=cache / "unanswered.jsonl")
+    return dataclasses.replace(config, paths=paths)
 
 
 @pytest.fixture(scope="session")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    """The shipped config.toml, with the index cache in a temporary folder."""
+    """The shipped config.toml, with the index cache and unanswered log in a temporary folder."""
     return with_cache(load_config(REPO / "config.toml"), tmp_path_factory.mktemp("cache"))
 
 
@@ -49,3 +50,67 @@ def run_faqbot():
                               timeout=timeout, cwd=REPO, env=env, text=not isinstance(input, bytes))
 
     return run
+
+
+# -- Telegram: the real python-telegram-bot against a fake Bot API server (tests/fakebotapi.py) --
+
+
+@pytest.fixture(scope="session")
+def telegram_engine(config: Config, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """An engine on the shipped data whose unanswered log lives in a temporary folder."""
+    log = tmp_path_factory.mktemp("telegram-log") / "unanswered.jsonl"
+    return Engine(dataclasses.replace(config, paths=dataclasses.replace(config.paths, unanswered_log=log)))
+
+
+@pytest.fixture
+def telegram_config(config: Config, tmp_path: Path) -> Config:
+    """The shipped config with this test's own persistence file."""
+    return dataclasses.replace(config, paths=dataclasses.replace(config.paths, persistence=tmp_path / "telegram.pickle"))
+
+
+@pytest.fixture
+async def fake_api():
+    """A running fake Telegram Bot API server on 127.0.0.1 (random port)."""
+    from fakebotapi import FakeBotAPI
+
+    async with FakeBotAPI() as api:
+        yield api
+
+
+@pytest.fixture
+async def start_bot(fake_api, telegram_engine: Engine, telegram_config: Config):
+    """Start the real bot against `fake_api`: `await start_bot(engine=..., config=..., **telegram_settings)`.
+
+    Long polling, or a webhook when `webhook_secret` is given (with webhook_url/port settings).
+    Every bot started is stopped, and its persistence flushed, at the end of the test.
+    """
+    from bot.channels.telegram import ALLOWED_UPDATES, build_application, webhook_options
+
+    running = []
+
+    async def start(engine: Engine = telegram_engine, config: Config = telegram_config,
+                    webhook_secret: str | None = None, **telegram: object):
+        telegram = {"base_url": fake_api.base_url, **telegram}
+        config = dataclasses.replace(config, telegram=dataclasses.replace(config.telegram, **telegram))
+        app = build_application(engine, config, fake_api.token)
+        await app.initialize()  # what run_polling / run_webhook do, without taking over the event loop
+        await app.post_init(app)
+        if webhook_secret is None:
+            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=10)
+        else:
+            options = webhook_options(config.telegram, {config.telegram.webhook_secret_env: webhook_secret})
+            await app.updater.start_webhook(allowed_updates=ALLOWED_UPDATES, **options)
+        await app.start()
+        running.append(app)
+        return app
+
+    async def stop(app) -> None:
+        running.remove(app)
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+    start.stop = stop
+    yield start
+    for app in list(reversed(running)):
+        await stop(app)
