@@ -65,7 +65,8 @@ def telegram_engine(config: Config, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture
 def telegram_config(config: Config, tmp_path: Path) -> Config:
     """The shipped config with this test's own persistence file."""
-    return dataclasses.replace(config, paths=dataclasses.replace(config.paths, persistence=tmp_path / "telegram.pickle"))
+    paths = dataclasses.replace(config.paths, persistence=tmp_path / "telegram.pickle")
+    return dataclasses.replace(config, paths=paths)
 
 
 @pytest.fixture
@@ -114,3 +115,23 @@ async def start_bot(fake_api, telegram_engine: Engine, telegram_config: Config):
     yield start
     for app in list(reversed(running)):
         await stop(app)
+
+
+# -- maintainers' tools: a writable copy of the data ------------------------------------------
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path, engine: Engine) -> Path:
+    """Copy config.toml, knowledge/, intents/ and tests/eval/ to a temporary folder; return its config.toml.
+
+    Paths in config.toml resolve against its folder, so the copy is self-contained (its own cache
+    and unanswered log). The shipped data's index is copied too, so an unchanged copy starts fast.
+    """
+    import shutil
+
+    root = tmp_path / "data"
+    for folder in ("knowledge", "intents", "tests/eval"):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.copy(REPO / "config.toml", root / "config.toml")
+    shutil.copytree(engine.config.paths.cache, root / ".cache")
+    return root / "config.toml"

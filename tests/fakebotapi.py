@@ -57,6 +57,8 @@ class Call:
     params: dict[str, str]
     time: float = field(default_factory=time.perf_counter)
     result: Any = None
+    error: int | None = None      # the HTTP status when the fake answered with an error
+    done: bool = False
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return a parameter, JSON-decoded when it is JSON (PTB sends non-strings as JSON)."""
@@ -260,8 +262,12 @@ class FakeBotAPI:
         self._faults.append(_Fault(method, status, times=times, retry_after=retry_after))
 
     def fail_for(self, method: str, seconds: float, status: int = 500) -> None:
-        """Answer every call of `method` with an HTTP error for `seconds`."""
+        """Answer every call of `method` with an HTTP error for `seconds`, pending long polls included."""
         self._faults.append(_Fault(method, status, until=time.monotonic() + seconds))
+        self._notify()
+
+    def _outage(self, method: str) -> bool:
+        return any(f.times is None and f.active(method) for f in self._faults)
 
     def _check_faults(self, method: str) -> None:
         for fault in self._faults:
@@ -277,26 +283,42 @@ class FakeBotAPI:
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
         return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)]
 
-    async def wait_call(self, method: str, chat_id: int | None = None, timeout: float = 5.0, **params: Any) -> Call:
-        """Return the first call of `method` (matching `chat_id`/`params`) not returned before."""
+    async def wait_call(self, method: str, chat_id: int | None = None, timeout: float = 5.0, started: bool = False,
+                        **params: Any) -> Call:
+        """Return the first successful call of `method` (matching `chat_id`/`params`) not returned before.
+
+        With `started`, return it as soon as it arrives (a long poll, say), before it is answered.
+        """
 
         def find() -> Call | None:
             for index, call in enumerate(self.calls):
-                if index in self._consumed or call.method != method or call.result is None:
+                if index in self._consumed or call.method != method or call.error:
+                    continue
+                if not call.done and not started:
                     continue
                 if chat_id is not None and call.chat_id != chat_id:
                     continue
-                if all(call.get(k) == v for k, v in params.items()):
+                if all(call.params.get(k) == (v if isinstance(v, str) else json.dumps(v)) for k, v in params.items()):
                     self._consumed.add(index)
                     return call
             return None
 
         found: list[Call] = []
-        if not await self._wait_until(lambda: bool(found) or bool(found.extend(filter(None, [find()]))) or bool(found),
-                                      timeout):
+
+        def ready() -> bool:
+            if not found and (call := find()) is not None:
+                found.append(call)
+            return bool(found)
+
+        if not await self._wait_until(ready, timeout):
             seen = [(c.method, c.params) for c in self.calls[-8:]]
             raise AssertionError(f"no {method} call within {timeout} s; last calls: {seen}")
         return found[0]
+
+    def commands_for(self, scope: dict[str, Any] | None = None) -> list[str]:
+        """Return the command names registered for `scope` (default scope if None)."""
+        key = json.dumps(scope or {"type": "default"}, sort_keys=True)
+        return [c["command"] for c in self.commands.get(key, [])]
 
     def unanswered_callbacks(self) -> list[str]:
         return [qid for qid, answered in self.callbacks.items() if not answered]
@@ -331,6 +353,8 @@ class FakeBotAPI:
                 pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:  # stop(): end quietly, asyncio's stream callback dislikes cancelled tasks
+            pass
         finally:
             self._tasks.discard(task)
             writer.close()
@@ -361,6 +385,7 @@ class FakeBotAPI:
             return 400, {"ok": False, "error_code": 400, "description": "Bad Request: the fake takes no files"}
         call = Call(method, dict(parse_qsl(body.decode(), keep_blank_values=True)))
         self.calls.append(call)
+        self._notify()
         handler = getattr(self, f"_api_{method}", None)
         try:
             self._check_faults(method)
@@ -368,10 +393,11 @@ class FakeBotAPI:
                 raise ApiError(404, "Not Found: method not found")
             call.result = await handler(call)
         except ApiError as exc:
-            call.result = {"error": exc.code}
+            call.error, call.done = exc.code, True
             self._notify()
             error = {"ok": False, "error_code": exc.code, "description": exc.description}
             return exc.code, {**error, "parameters": exc.parameters} if exc.parameters else error
+        call.done = True
         self._notify()
         return 200, {"ok": True, "result": call.result}
 
@@ -401,7 +427,9 @@ class FakeBotAPI:
         offset = int(call.get("offset") or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout = float(call.get("timeout") or 0)
-        await self._wait_until(lambda: bool(self._updates), timeout)
+        await self._wait_until(lambda: bool(self._updates) or self._outage("getUpdates"), timeout)
+        if self._outage("getUpdates"):  # the outage also breaks the poll that was waiting
+            raise ApiError(500, "Internal Server Error")
         return self._updates[: int(call.get("limit") or 100)]
 
     async def _api_sendMessage(self, call: Call) -> dict[str, Any]:

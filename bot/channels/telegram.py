@@ -64,7 +64,7 @@ from telegram.ext import (
 
 from bot.config import Config, TelegramSettings
 from bot.dialogue import Conversation
-from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine, Reply
+from bot.engine import ANSWERED, CLARIFY, CLARIFY_INTRO, FALLBACK, Engine, Reply
 from bot.knowledge import KnowledgeBase, Problem, Topic
 from bot.text import french_typography
 
@@ -106,9 +106,11 @@ HELP = french_typography(
 )
 TOPICS_PROMPT = french_typography("Choisissez un sujet :")
 TOPIC_PROMPT = french_typography("Choisissez une question :")
-BACK_TO_TOPICS = "« Tous les sujets"
-BACK_TO_QUESTIONS = "« Retour aux questions"
+BACK_TO_TOPICS = "← Tous les sujets"
+BACK_TO_QUESTIONS = "← Retour aux questions"
 NONE_OF_THESE = "Aucune de ces questions"
+# With buttons, a clarify shows no numbered list (typing a number still works, the engine knows it).
+CLARIFY_TEXT = french_typography(f"{CLARIFY_INTRO}\nTouchez la bonne question ci-dessous, ou reformulez la vôtre.")
 SEE_ALSO = french_typography("Voir aussi :")
 NON_TEXT = french_typography(
     "Je ne comprends que les questions écrites. Posez-moi votre question dans un message texte, s'il vous plaît."
@@ -209,10 +211,14 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 def render_reply(reply: Reply) -> list[str]:
-    """Return the HTML messages for a reply: bold title for answers, "voir aussi" before related buttons."""
+    """Return the HTML messages for a reply: bold title for answers, "voir aussi" before related buttons.
+
+    A clarify's numbered list becomes buttons (see `reply_keyboard`); other texts are the engine's.
+    """
     heading = f"{reply.title}\n\n" if reply.status == ANSWERED and reply.title else ""
     footer = f"\n\n{SEE_ALSO}" if reply.related else ""
-    chunks = [escape(p) for p in split_text(reply.text, TEXT_LIMIT - len(heading) - len(footer))] or [""]
+    text = CLARIFY_TEXT if reply.status == CLARIFY and reply.suggestions else reply.text
+    chunks = [escape(p) for p in split_text(text, TEXT_LIMIT - len(heading) - len(footer))] or [""]
     if heading:
         chunks[0] = f"<b>{escape(reply.title)}</b>\n\n{chunks[0]}"
     if footer:
@@ -417,7 +423,7 @@ class FaqBot:
         reply = self.engine.reply(_question_text(message, context.bot.username), self._conversation(context),
                                   channel=CHANNEL)
         stats = context.bot_data.setdefault(STATS, new_stats())
-        stats[reply.status] += 1
+        stats[reply.status] = stats.get(reply.status, 0) + 1
         if reply.status == CLARIFY:
             context.chat_data[LAST_QUESTION] = reply.question
         quote = message.message_id if message.chat.type != ChatType.PRIVATE else None
@@ -466,8 +472,8 @@ class FaqBot:
         self.engine.log_refusal(context.chat_data.pop(LAST_QUESTION, ""), CHANNEL, "none_of_these")
         await self._send(context, query.message.chat.id, reply)
 
-    async def _show_topic(self, query: CallbackQuery, arg: str) -> str | None:
-        topic, index = self._topic(arg), arg
+    async def _show_topic(self, query: CallbackQuery, index: str) -> str | None:
+        topic = self._topic(index)
         if topic is None:
             return STALE_BUTTON
         rows = [(self.engine.kb.answers[a].title, f"q:{index}:{j}") for j, a in enumerate(topic.answers)]
