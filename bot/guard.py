@@ -45,19 +45,27 @@ class KeyTermGuard:
             terms[owner].update(content_tokens(text))
             framing[owner].append(text)
         aliases = {alias: sid for sid, s in kb.subjects.items() for alias in s.aliases}
-        # Only the aliases whose first word occurs in a text can match in it: looking for those
-        # alone keeps building the guard linear in the data when there are thousands of aliases.
-        by_first: dict[str, list[str]] = {}
+        # An alias can only match a text holding all its words: indexing each alias under its
+        # rarest word and looking only at those keeps the guard's build linear in the data when
+        # there are thousands of aliases ("ssi de dakar" is filed under "dakar", not "ssi").
+        word_df = Counter(w for alias in aliases for w in set(alias.split()))
+        by_word: dict[str, list[tuple[str, frozenset[str]]]] = {}
         for alias in aliases:
-            by_first.setdefault(alias.split()[0] if alias.split() else "", []).append(alias)
+            words = frozenset(alias.split())
+            if words:
+                by_word.setdefault(min(sorted(words), key=word_df.__getitem__), []).append((alias, words))
 
         def named_in(text: str) -> set[str]:
-            candidates = [a for t in set(text.split()) for a in by_first.get(t, ())]
+            toks = set(text.split())
+            candidates = [a for t in toks for a, words in by_word.get(t, ()) if words <= toks]
             return {aliases[p] for _, _, p in find_phrases(text, candidates)} if candidates else set()
 
         self._terms: dict[str, tuple[str, ...]] = {}
         self._stems: dict[str, frozenset[str]] = {}
         self._subjects: dict[str, frozenset[str]] = {}
+        # Trigger words of the exclusive facets ("nom", "quand") that an intent's own examples use.
+        self._facet_words: dict[str, frozenset[str]] = {}
+        exclusive_triggers = [t for f in kb.exclusive_facets for t in kb.facets[f]]
         for intent_id, intent in kb.intents.items():
             answer = kb.answers[intent.answer]
             title, body = kb.normalize(answer.title), kb.normalize(answer.text)
@@ -68,6 +76,8 @@ class KeyTermGuard:
             named = {sid for text in framing[intent_id] + [title] for sid in named_in(text)}
             own = {intent.subject, *kb.ancestors(intent.subject)} if intent.subject else set()
             self._subjects[intent_id] = frozenset(named | own)
+            self._facet_words[intent_id] = frozenset(
+                p for text in framing[intent_id] + [title] for _, _, p in find_phrases(text, exclusive_triggers))
         self._known = frozenset(t for words in self._terms.values() for t in words)
         self._known_list = tuple(sorted(self._known))
         # Rarity across intents: "ssi" says little about which intent is meant, "rogatoires" a lot.
@@ -126,17 +136,24 @@ class KeyTermGuard:
         """Judge whether `intent_id` may answer the normalised question."""
         named = self._focused(normalized)
         foreign = tuple(s for s in named if s not in self._subjects[intent_id])
-        # A question naming several subjects is fine if the intent is about one of them; one that
-        # names only subjects the page does not describe ("la gendarmerie") is not about the
-        # intent's own subject unless it names it.
+        # A question naming several subjects is fine if the intent is about one of them.
         conflict = bool(named) and len(foreign) == len(named)
-        if named and all(not self.kb.subjects[s].described for s in named) and self.kb.intents[intent_id].subject:
-            conflict = True
+        intent = self.kb.intents[intent_id]
+        # Something the page does not describe ("le consulat") must be part of what the intent is about.
+        conflict = conflict or any(not self.kb.subjects[s].described for s in foreign)
+        # A question asking for a precise datum (a name, a date, a number) needs an intent giving it.
+        wrong_facet = tuple(f for f in self._asked_exclusive(normalized) if f != intent.facet
+                            and not self._facet_words[intent_id] & set(self.kb.facets[f]))
+        conflict = conflict or bool(wrong_facet)
         key_terms = content_tokens(normalized)[:MAX_KEY_TERMS]
         uncovered = tuple(t for t in key_terms if not self._covered(t, intent_id))
         total = sum(self.weight(t) for t in key_terms)
         share = sum(self.weight(t) for t in uncovered) / total if total else 0.0
-        return GuardVerdict(uncovered, round(share, 3), foreign, not conflict and share <= self.max_uncovered)
+        return GuardVerdict(uncovered, round(share, 3), foreign + wrong_facet, not conflict and share <= self.max_uncovered)
+
+    def _asked_exclusive(self, normalized: str) -> list[str]:
+        triggers = {t: f for f in self.kb.exclusive_facets for t in self.kb.facets[f]}
+        return sorted({triggers[p] for _, _, p in find_phrases(normalized, triggers)})
 
 
 _MEMO_SIZE = 20_000

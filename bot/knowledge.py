@@ -82,6 +82,7 @@ class KnowledgeBase:
     facets: dict[str, tuple[str, ...]]
     acronyms: dict[str, str]
     lexicon: Lexicon = field(compare=False)
+    exclusive_facets: frozenset[str] = frozenset()
 
     def normalize(self, text: str) -> str:
         """Normalise `text` with this knowledge base's acronyms and synonyms."""
@@ -183,6 +184,12 @@ def _check_file_keys(col: _Collector, path: Path, raw: dict[str, Any], allowed: 
             col.add(path, None, "-", f"top-level {key!r} must be a {allowed[key].__name__}")
 
 
+def _table(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    """Return a top-level table, or {} when it has the wrong type (_check_file_keys reported it)."""
+    value = raw.get(key, {})
+    return value if isinstance(value, dict) else {}
+
+
 def _read_answers(col: _Collector, folder: Path) -> tuple[dict[str, Answer], list[Topic], dict[str, str]]:
     answers: dict[str, Answer] = {}
     topics: list[Topic] = []
@@ -192,7 +199,7 @@ def _read_answers(col: _Collector, folder: Path) -> tuple[dict[str, Answer], lis
         if raw is None:
             continue
         _check_file_keys(col, path, raw, _KNOWLEDGE_FILE_KEYS)
-        acronyms.update({str(k): str(v) for k, v in raw.get("acronyms", {}).items()})
+        acronyms.update({str(k): str(v) for k, v in _table(raw, "acronyms").items()})
         topic = str(raw.get("topic", path.stem))
         ids = []
         for table in raw.get("answers", []) if isinstance(raw.get("answers"), list) else []:
@@ -215,7 +222,7 @@ def _read_answers(col: _Collector, folder: Path) -> tuple[dict[str, Answer], lis
 
 
 def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: dict[str, Subject]) -> None:
-    for sid, table in raw.get("subjects", {}).items():
+    for sid, table in _table(raw, "subjects").items():
         if not col.check_table(path, sid, table, _SUBJECT_KEYS, "subject"):
             continue
         if sid in subjects:
@@ -225,21 +232,24 @@ def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: d
 
 
 def _read_intents(col: _Collector, folder: Path) -> tuple[
-        dict[str, Intent], dict[str, Subject], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+        dict[str, Intent], dict[str, Subject], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], frozenset[str]]:
     intents: dict[str, Intent] = {}
     subjects: dict[str, Subject] = {}
     facets: dict[str, tuple[str, ...]] = {}
     synonyms: dict[str, tuple[str, ...]] = {}
+    exclusive: set[str] = set()
     for path in sorted(folder.glob("*.toml")):
         raw = col.read_toml(path)
         if raw is None:
             continue
         _check_file_keys(col, path, raw, _INTENTS_FILE_KEYS)
         _read_subjects(col, path, raw, subjects)
-        for fid, table in raw.get("facets", {}).items():
-            if col.check_table(path, fid, table, {"triggers": (list, True)}, "facet"):
+        for fid, table in _table(raw, "facets").items():
+            if col.check_table(path, fid, table, {"triggers": (list, True), "exclusive": (bool, False)}, "facet"):
                 facets[fid] = tuple(map(str, table["triggers"]))
-        for word, variants in raw.get("synonyms", {}).items():
+                if table.get("exclusive"):
+                    exclusive.add(fid)
+        for word, variants in _table(raw, "synonyms").items():
             if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
                 col.add(path, col.line_of(path, word), word, "synonyms must be a list of strings")
             else:
@@ -257,7 +267,7 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
                 col.add(path, col.line_of(path, item), item, f"examples must be non-empty strings, found {bad[0]!r}")
             examples = tuple(e.strip() for e in table["examples"] if isinstance(e, str) and e.strip())
             intents[item] = Intent(item, table["answer"], topic, path, examples, table.get("subject", ""), table.get("facet", ""))
-    return intents, subjects, facets, synonyms
+    return intents, subjects, facets, synonyms, frozenset(exclusive)
 
 
 def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str, Intent],
@@ -288,7 +298,7 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
     if col.problems:
         raise KnowledgeError(col.problems)
     answers, topics, acronyms = _read_answers(col, knowledge_dir)
-    intents, subjects, facets, synonyms = _read_intents(col, intents_dir)
+    intents, subjects, facets, synonyms, exclusive = _read_intents(col, intents_dir)
     _cross_check(col, answers, intents, subjects, facets)
     if not intents:
         col.add(intents_dir, None, "-", "no intents found")
@@ -304,4 +314,5 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
         answers=answers, intents=intents, topics=tuple(topics), lexicon=table, acronyms=acronyms,
         subjects={k: replace(s, aliases=tuple(normalize(a, table) for a in s.aliases)) for k, s in subjects.items()},
         facets={k: tuple(normalize(t, table) for t in v) for k, v in facets.items()},
+        exclusive_facets=exclusive,
     )
