@@ -17,7 +17,7 @@ def test_ask_answers_one_question(run_faqbot) -> None:
 
 
 def test_ask_json_contract_one_object_per_line(run_faqbot) -> None:
-    result = run_faqbot("ask", "--json", input="c koi la dci\nle budget de la DCI\nssi\n")
+    result = run_faqbot("ask", "--json", input="c koi la dci\nle budget de la DCI\nprogramme\n")
     objects = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["status"] for o in objects] == ["answered", "fallback", "clarify"]
     for obj in objects:

@@ -48,7 +48,7 @@ def test_empty_question_gets_an_invitation(engine: Engine) -> None:
 
 def test_clarify_offers_numbered_suggestions_and_a_number_picks_one(engine: Engine) -> None:
     conversation = Conversation()
-    reply = engine.reply("ssi", conversation)
+    reply = engine.reply("programme", conversation)
     assert reply.status == CLARIFY
     assert 1 <= len(reply.suggestions) <= 3
     assert "1. " + reply.suggestions[0].title in reply.text
@@ -58,7 +58,7 @@ def test_clarify_offers_numbered_suggestions_and_a_number_picks_one(engine: Engi
 
 def test_out_of_range_number_asks_again(engine: Engine) -> None:
     conversation = Conversation()
-    reply = engine.reply("ssi", conversation)
+    reply = engine.reply("programme", conversation)
     assert reply.status == CLARIFY
     again = engine.reply("9", conversation)
     assert again.status == CLARIFY
