@@ -49,9 +49,12 @@ def _read_leniently(config: Config) -> Data:
     from bot.knowledge import _Collector, _read_answers, _read_intents
 
     col = _Collector()
-    answers, _, acronyms = _read_answers(col, config.paths.knowledge) if config.paths.knowledge.is_dir() else ({}, [], {})
-    intents, _, _, synonyms = (_read_intents(col, config.paths.intents) if config.paths.intents.is_dir()
-                               else ({}, {}, {}, {}))
+    paths = config.paths
+    # Indexed, not unpacked: the readers may return more things over time.
+    read_answers = _read_answers(col, paths.knowledge) if paths.knowledge.is_dir() else ({}, [], {})
+    read_intents = _read_intents(col, paths.intents) if paths.intents.is_dir() else ({}, {}, {}, {})
+    answers, acronyms = read_answers[0], read_answers[2]
+    intents, synonyms = read_intents[0], read_intents[3]
     return Data(answers, intents, Lexicon(acronyms, synonyms))
 
 
@@ -64,8 +67,9 @@ class _Lines:
     def _lines(self, path: Path) -> list[str]:
         if path not in self._texts:
             try:
-                self._texts[path] = path.read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
+                # errors="replace": a file that is not UTF-8 (reported by the loader) still shows its ids
+                self._texts[path] = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
                 self._texts[path] = []
         return self._texts[path]
 
@@ -88,9 +92,9 @@ class _Lines:
                 return n
         return start
 
-    def answer_references(self, folder: Path) -> set[str]:
-        """Return every `answer = "..."` written in `folder`, even in tables that failed to load."""
-        pattern = re.compile(r"""^\s*answer\s*=\s*["']([^"']+)["']""")
+    def written(self, folder: Path, regex: str) -> set[str]:
+        """Return group 1 of every line of folder/*.toml matching `regex`, even in tables that failed to load."""
+        pattern = re.compile(regex)
         return {m.group(1) for path in sorted(folder.glob("*.toml")) for line in self._lines(path)
                 if (m := pattern.match(line))}
 
@@ -103,13 +107,35 @@ def check_data(config: Config) -> list[Problem]:
         problems: list[Problem] = []
     except KnowledgeError as exc:
         problems = list(exc.problems)
-    data = _read_leniently(config)
     lines = _Lines()
+    problems = _without_knock_on(problems, lines, config)
+    data = _read_leniently(config)
     m = config.maintenance
     problems += check_examples(data, lines, m.near_duplicate_score, m.min_examples)
     problems += check_answers(data, lines, config.paths.intents)
     problems += check_provenance(data, lines, config.paths.source, config.path)
-    return sorted(dict.fromkeys(problems), key=lambda p: (p.severity != ERROR, str(p.path), p.line or 0, p.item))
+    # Errors first; otherwise the reading order, so a root cause comes before what it breaks.
+    return sorted(dict.fromkeys(problems), key=lambda p: p.severity != ERROR)
+
+
+_MISSING_ANSWER_RE = re.compile(r"^points at answer '([^']+)', which no file")
+_MISSING_SUBJECT_RE = re.compile(r"^unknown subject '([^']+)'")
+
+
+def _without_knock_on(problems: list[Problem], lines: _Lines, config: Config) -> list[Problem]:
+    """Drop "no such answer/subject" errors when that answer or subject is written but broken.
+
+    Its own error (syntax, key, type) is already reported; one cause, one line.
+    """
+    answers = lines.written(config.paths.knowledge, r"""^\s*id\s*=\s*["']([^"']+)["']""")
+    subjects = lines.written(config.paths.intents, r"^\s*\[subjects\.([A-Za-z0-9_-]+)\]")
+    kept = []
+    for p in problems:
+        answer, subject = _MISSING_ANSWER_RE.match(p.message), _MISSING_SUBJECT_RE.match(p.message)
+        if (answer and answer.group(1) in answers) or (subject and subject.group(1) in subjects):
+            continue
+        kept.append(p)
+    return kept
 
 
 def check_examples(data: Data, lines: _Lines, near_bound: float, min_examples: int) -> list[Problem]:
@@ -124,6 +150,7 @@ def check_examples(data: Data, lines: _Lines, near_bound: float, min_examples: i
                                     WARNING))
         rows += [(intent, example, data.normalize(example)) for example in intent.examples]
     first: dict[str, tuple[Intent, str]] = {}
+    exact: set[tuple[str, str]] = set()  # (intent id, normalised example) reported as exact duplicates
     for intent, example, norm in rows:
         if norm not in first:
             first[norm] = (intent, example)
@@ -136,10 +163,11 @@ def check_examples(data: Data, lines: _Lines, near_bound: float, min_examples: i
                                     f"example {example!r} repeats {other_example!r} ({there}) once normalised; "
                                     "remove one, it teaches the matcher nothing new", WARNING))
         else:
+            exact.add((intent.id, norm))
             problems.append(Problem(intent.path, where, intent.id,
                                     f"example {example!r} is also an example of intent {other.id} ({there}) once "
                                     "normalised; keep it in the one intent it belongs to"))
-    problems += _near_duplicates(rows, lines, near_bound)
+    problems += _near_duplicates(rows, lines, near_bound, exact)
     return problems
 
 
@@ -148,19 +176,26 @@ def _place(intent: Intent, example: str, lines: _Lines) -> str:
     return f"{intent.path.name}:{line}" if line else intent.path.name
 
 
-def _near_duplicates(rows: list[tuple[Intent, str, str]], lines: _Lines, bound: float) -> list[Problem]:
-    """Report examples of two intents that differ only by typos or small words."""
+def _near_duplicates(rows: list[tuple[Intent, str, str]], lines: _Lines, bound: float,
+                     exact: set[tuple[str, str]]) -> list[Problem]:
+    """Report examples of two intents that differ only by typos or small words (the closest pair once)."""
     norms = [norm for _, _, norm in rows]
     if len(norms) < 2:
         return []
     scores = process.cdist(norms, norms, scorer=fuzz.ratio, score_cutoff=bound, workers=1)
-    problems = []
+    closest: dict[tuple[int, str], tuple[float, int]] = {}  # (example row, other intent) -> (score, other row)
     for a, b in zip(*scores.nonzero(), strict=True):
-        (ia, ea, na), (ib, eb, nb) = rows[a], rows[b]
-        if a >= b or ia.id == ib.id or na == nb or not _same_key_terms(na, nb, bound):
+        (ia, _, na), (ib, _, nb) = rows[a], rows[b]
+        if a >= b or ia.id == ib.id or na == nb or (ib.id, nb) in exact or not _same_key_terms(na, nb, bound):
             continue
+        key = (int(b), ia.id)
+        if key not in closest or scores[a, b] > closest[key][0]:
+            closest[key] = (float(scores[a, b]), int(a))
+    problems = []
+    for (b, _), (score, a) in closest.items():
+        (ia, ea, _), (ib, eb, _) = rows[a], rows[b]
         problems.append(Problem(ib.path, lines.of_text(ib.path, ib.id, eb, quoted=True), ib.id,
-                                f"example {eb!r} is {scores[a, b]:.0f}% similar to {ea!r} of intent {ia.id} "
+                                f"example {eb!r} is {score:.0f}% similar to {ea!r} of intent {ia.id} "
                                 f"({_place(ia, ea, lines)}); reword or move one of them "
                                 f"(near_duplicate_score = {bound:g} in config.toml)", WARNING))
     return problems
@@ -179,9 +214,12 @@ def _same_key_terms(a: str, b: str, bound: float) -> bool:
     return True
 
 
+SEE_ALSO = "Voir aussi :"  # the footer bot/channels/telegram.py adds before related questions
+
+
 def rendered_text(answer: Answer) -> str:
-    """Return the visible text of an answer as one message: title, text and source."""
-    return f"{answer.title}\n\n{answer.text}\n\nSource : {answer.source}"
+    """Return the visible text of an answer as Telegram shows it: bold title, text, "voir aussi" footer."""
+    return f"{answer.title}\n\n{answer.text}\n\n{SEE_ALSO}"
 
 
 def telegram_length(text: str) -> int:
@@ -192,16 +230,17 @@ def telegram_length(text: str) -> int:
 def check_answers(data: Data, lines: _Lines, intents_dir: Path) -> list[Problem]:
     """Report empty titles, answers too long for Telegram, unused answers and undated dated facts."""
     problems = []
-    used = {intent.answer for intent in data.intents.values()} | lines.answer_references(intents_dir)
+    written = lines.written(intents_dir, r"""^\s*answer\s*=\s*["']([^"']+)["']""")
+    used = {intent.answer for intent in data.intents.values()} | written
     for answer in data.answers.values():
         line = lines.of_id(answer.path, answer.id)
         if not answer.title:
-            problems.append(Problem(answer.path, line, answer.id, "empty title; write the question this answer answers"))
+            problems.append(Problem(answer.path, line, answer.id, "empty title; write the question it answers"))
         length = telegram_length(rendered_text(answer))
         if length > TELEGRAM_MAX_CHARS:
             problems.append(Problem(answer.path, line, answer.id,
-                                    f"answer is {length} characters once rendered (title, text, source), more than "
-                                    f"a Telegram message ({TELEGRAM_MAX_CHARS}); shorten it or split it in two answers"))
+                                    f"answer is {length} characters once rendered (title, text, footer), more than "
+                                    f"one Telegram message ({TELEGRAM_MAX_CHARS}); shorten it or split it in two"))
         if answer.id not in used:
             problems.append(Problem(answer.path, line, answer.id,
                                     f"no intent uses this answer; add an intent with answer = \"{answer.id}\" in "

@@ -114,7 +114,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     config = _config(args)
     if args.log:
-        config = dataclasses.replace(config, paths=dataclasses.replace(config.paths, unanswered_log=Path(args.log).resolve()))
+        paths = dataclasses.replace(config.paths, unanswered_log=Path(args.log).resolve())
+        config = dataclasses.replace(config, paths=paths)
     folder = args.set or config.paths.evaluation
     try:
         report = evaluate(_engine(config, log_unanswered=args.log is not None), folder, leave_one_out=not args.no_loo)
@@ -174,7 +175,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     config = _config(args)
     path = args.log.resolve() if args.log else config.paths.unanswered_log
     m = config.maintenance
-    entries = list(UnansweredLog(path, m.log_max_bytes, m.log_backups).entries())
+    entries = [e for e in UnansweredLog(path, m.log_max_bytes, m.log_backups).entries() if str(e["question"]).strip()]
     groups = review(_engine(config, log_unanswered=False), entries, bound=args.similarity)
     if args.json:
         shown = groups[: args.limit] if args.limit else groups
@@ -288,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true", help="show why each answer was chosen (JSON with --json)")
     add("chat", cmd_chat)
     p = add("eval", cmd_eval)
-    p.add_argument("--json", action="store_true", help="print the metrics and failures as JSON")
+    p.add_argument("--json", action="store_true", help="print metrics, per-intent scores, sweep and failures as JSON")
     p.add_argument("--set", type=Path, default=None, help="folder with questions.toml and dialogs.toml")
     p.add_argument("--no-loo", action="store_true", help="skip the leave-one-out accuracy")
     p.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
@@ -299,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print {ok, errors, warnings} as JSON")
     p = add("review", cmd_review)
     p.add_argument("--json", action="store_true", help="print the groups as JSON")
-    p.add_argument("--log", type=Path, default=None, metavar="FILE", help="read this log (default: [paths] unanswered_log)")
+    p.add_argument("--log", type=Path, default=None, metavar="FILE",
+                   help="read this log (default: [paths] unanswered_log)")
     p.add_argument("--limit", type=int, default=20, help="show at most this many groups (0: all; default 20)")
     p.add_argument("--similarity", type=float, default=0.5,
                    help="0-1 similarity of key terms for a question to join a group (default 0.5)")

@@ -24,12 +24,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 if TYPE_CHECKING:
     from bot.knowledge import KnowledgeBase
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
+# A question whose features have more postings than this in all is scored in two steps (see
+# IntentMatcher._shortlist); below it, which covers the shipped data, every cosine is computed.
+POSTINGS_BUDGET = 100_000
+CANDIDATES_PER_SLOT = 8  # examples rescored exactly per shortlist slot in the two-step scoring
 
 
 class NotFittedError(RuntimeError):
@@ -65,17 +69,81 @@ def char_features(normalized: str, low: int, high: int) -> list[str]:
     return grams
 
 
+def _sorted_vocabulary(names: list[str], cols: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Renumber features in alphabetical order (scikit-learn's column order); return names and new columns."""
+    order = sorted(range(len(names)), key=names.__getitem__)
+    renumber = np.empty(len(names), dtype=np.int32)
+    renumber[order] = np.arange(len(names), dtype=np.int32)
+    return [names[i] for i in order], renumber[cols]
+
+
+def _count_features(texts: list[str], low: int, high: int) -> list[tuple[str, list[str], Any]]:
+    """Count the word uni/bigrams and char_wb n-grams of every text, as scikit-learn's CountVectorizer
+    would with `word_features` and `char_features`, but vectorised: n-grams are taken once per
+    distinct word, then gathered for every occurrence with NumPy."""
+    from scipy.sparse import csr_matrix
+
+    words: dict[str, int] = {}
+    token_ids: list[int] = []
+    lengths: list[int] = []
+    for text in texts:
+        toks = text.split()
+        lengths.append(len(toks))
+        token_ids.extend([words.setdefault(t, len(words)) for t in toks])
+    tok = np.asarray(token_ids, dtype=np.int64)
+    row = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
+    n_words = len(words)
+    word_list = list(words)
+    # Word block: every token, then every pair of consecutive tokens of the same text.
+    same = row[1:] == row[:-1]
+    pair_keys, pair_ids = np.unique(tok[:-1][same] * n_words + tok[1:][same], return_inverse=True)
+    w_names = word_list + [f"{word_list[k // n_words]} {word_list[k % n_words]}" for k in pair_keys.tolist()]
+    w_rows = np.concatenate([row, row[:-1][same]])
+    w_cols = np.concatenate([tok, n_words + pair_ids.ravel()])
+    # Character block: the n-grams of each distinct word, repeated for each of its occurrences.
+    grams: dict[str, int] = {}
+    per_word = [[grams.setdefault(g, len(grams)) for g in char_features(w, low, high)] for w in word_list]
+    word_len = np.fromiter((len(g) for g in per_word), dtype=np.int64, count=n_words)
+    word_start = np.concatenate([[0], np.cumsum(word_len)[:-1]]) if n_words else np.zeros(0, dtype=np.int64)
+    flat = np.fromiter((g for gs in per_word for g in gs), dtype=np.int32, count=int(word_len.sum()))
+    occ_len = word_len[tok]
+    c_rows = np.repeat(row, occ_len)
+    offsets = np.repeat(word_start[tok] - np.cumsum(occ_len) + occ_len, occ_len) + np.arange(occ_len.sum())
+    c_cols = flat[offsets]
+    blocks = []
+    for prefix, names, rows, cols in (("w", w_names, w_rows, w_cols), ("c", list(grams), c_rows, c_cols)):
+        names, cols = _sorted_vocabulary(names, cols)
+        counts = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(names)))
+        counts.sum_duplicates()
+        counts.sort_indices()
+        blocks.append((prefix, names, counts))
+    return blocks
+
+
 def _sparse_dot(cols: np.ndarray, weights: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
                 data: np.ndarray, n_rows: int) -> np.ndarray:
     """Multiply a column-compressed matrix by a sparse query vector given as (columns, weights)."""
     if not len(cols):
         return np.zeros(n_rows, dtype=np.float64)
-    starts = indptr[cols]
-    lengths = indptr[cols + 1] - starts
-    # Gather every posting of the question's features in one vectorised step.
+    starts, ends = indptr[cols].tolist(), indptr[cols + 1].tolist()
+    # Postings are contiguous: copying one slice per feature beats computing every offset.
+    rows = np.concatenate([indices[s:e] for s, e in zip(starts, ends)])
+    values = np.concatenate([data[s:e] for s, e in zip(starts, ends)]) * np.repeat(weights, np.subtract(ends, starts))
+    return np.bincount(rows, weights=values, minlength=n_rows)
+
+
+def _row_dots(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+              data: np.ndarray, n_features: int) -> np.ndarray:
+    """Return the dot products of some rows of a row-compressed matrix with a sparse query vector."""
+    if not len(rows) or not len(cols):
+        return np.zeros(len(rows), dtype=np.float64)
+    query = np.zeros(n_features, dtype=np.float32)  # calloc: only the touched pages cost anything
+    query[cols] = weights
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
     offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-    values = data[offsets] * np.repeat(weights, lengths)
-    return np.bincount(indices[offsets], weights=values, minlength=n_rows)
+    values = data[offsets] * query[indices[offsets]]
+    return np.bincount(np.repeat(np.arange(len(rows)), lengths), weights=values, minlength=len(rows))
 
 
 def _centroids(matrix: Any, owners: np.ndarray, n_intents: int) -> Any:
@@ -111,7 +179,7 @@ class IntentMatcher:
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, kb: KnowledgeBase) -> IntentMatcher:
         """Learn the vocabulary, IDF weights and inverted index from the intents' examples."""
-        from sklearn.feature_extraction.text import TfidfVectorizer  # slow import: fit only
+        from sklearn.feature_extraction.text import TfidfTransformer  # slow import: fit only
 
         intent_ids = sorted(kb.intents)
         texts, owners = [], []
@@ -122,18 +190,27 @@ class IntentMatcher:
         blocks = []
         vocab: dict[str, int] = {}
         idf_parts = []
-        for prefix, analyzer in (("w", word_features), ("c", self._char_analyzer)):
-            vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, norm="l2", dtype=np.float32)
-            matrix = vectorizer.fit_transform(texts)
+        # The same matrices as TfidfVectorizer(analyzer=word_features / char_features), counted faster.
+        for prefix, names, counts in _count_features(texts, self.char_ngram_min, self.char_ngram_max):
+            transformer = TfidfTransformer(sublinear_tf=True, norm="l2")
+            matrix = transformer.fit_transform(counts)
             offset = len(vocab)
-            vocab.update({f"{prefix}|{feat}": offset + col for feat, col in vectorizer.vocabulary_.items()})
-            idf_parts.append(vectorizer.idf_.astype(np.float32))
+            vocab.update({f"{prefix}|{feat}": offset + col for col, feat in enumerate(names)})
+            idf_parts.append(transformer.idf_.astype(np.float32))
             blocks.append(matrix * math.sqrt(self._block_weight(prefix)))
         from scipy.sparse import hstack
 
         matrix = hstack(blocks).tocsr()
         csc = matrix.tocsc()
         centroids = _centroids(matrix, np.asarray(owners), len(intent_ids)).tocsc()
+        centroid_rows = centroids.tocsr()
+        # Row-compressed copies of both matrices: the exact rescoring step of `_shortlist`.
+        self.rows_indptr_ = matrix.indptr.astype(np.int64)
+        self.rows_indices_ = matrix.indices.astype(np.int32)
+        self.rows_data_ = matrix.data.astype(np.float32)
+        self.centroid_rows_indptr_ = centroid_rows.indptr.astype(np.int64)
+        self.centroid_rows_indices_ = centroid_rows.indices.astype(np.int32)
+        self.centroid_rows_data_ = centroid_rows.data.astype(np.float32)
         self.centroid_indptr_ = centroids.indptr.astype(np.int64)
         self.centroid_indices_ = centroids.indices.astype(np.int32)
         self.centroid_data_ = centroids.data.astype(np.float32)
@@ -146,6 +223,19 @@ class IntentMatcher:
         self.example_intent_ = np.asarray(owners, dtype=np.int32)
         self.intent_ids_ = intent_ids
         return self
+
+    def _word_grams(self, word: str) -> tuple[int, ...]:
+        """Return the columns of a word's character n-grams found in the vocabulary (memoised)."""
+        memo: dict[str, tuple[int, ...]] = self.__dict__.setdefault("_grams_memo", {})
+        grams = memo.get(word)
+        if grams is None:
+            get = self.vocabulary_.get
+            grams = tuple(col for g in char_features(word, self.char_ngram_min, self.char_ngram_max)
+                          if (col := get(f"c|{g}")) is not None)
+            if len(memo) >= 100_000:
+                memo.clear()
+            memo[word] = grams
+        return grams
 
     def _char_analyzer(self, text: str) -> list[str]:
         return char_features(text, self.char_ngram_min, self.char_ngram_max)
@@ -161,21 +251,28 @@ class IntentMatcher:
     def vectorize(self, normalized: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (feature columns, weights) of the question's TF-IDF vector."""
         self._check_fitted()
-        cols: list[int] = []
-        weights: list[float] = []
-        for prefix, feats in (("w", word_features(normalized)), ("c", self._char_analyzer(normalized))):
-            block_cols, block_w = [], []
-            for feat, count in Counter(feats).items():
-                col = self.vocabulary_.get(f"{prefix}|{feat}")
-                if col is not None and self.idf_[col] >= self.min_feature_idf:
-                    block_cols.append(col)
-                    block_w.append((1.0 + math.log(count)) * float(self.idf_[col]))
-            norm = math.sqrt(sum(w * w for w in block_w))
+        cols: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        vocabulary = self.vocabulary_
+        # Columns in order of first occurrence, as Counter over the features themselves gives them.
+        word_counts = Counter(map(vocabulary.get, [f"w|{feat}" for feat in word_features(normalized)]))
+        char_counts = Counter(col for word in normalized.split() for col in self._word_grams(word))
+        for prefix, counts in (("w", word_counts), ("c", char_counts)):
+            counts.pop(None, None)
+            if not counts:
+                continue
+            block_cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.fromiter((1.0 + math.log(n) for n in counts.values()), dtype=np.float64, count=len(counts))
+            idf = self.idf_[block_cols].astype(np.float64)
+            keep = idf >= self.min_feature_idf
+            block_cols, block_w = block_cols[keep], tf[keep] * idf[keep]
+            norm = math.sqrt(sum((block_w * block_w).tolist()))  # summed in order, like the reference
             if norm and self._block_weight(prefix) > 0:
-                scale = math.sqrt(self._block_weight(prefix)) / norm
-                cols.extend(block_cols)
-                weights.extend(w * scale for w in block_w)
-        return np.asarray(cols, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+                cols.append(block_cols)
+                weights.append(block_w * (math.sqrt(self._block_weight(prefix)) / norm))
+        if not cols:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        return np.concatenate(cols), np.concatenate(weights).astype(np.float32)
 
     def cosines(self, normalized: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the TF-IDF cosines between the question and every example, and every intent centroid."""
@@ -183,6 +280,45 @@ class IntentMatcher:
         return (_sparse_dot(cols, weights, self.indptr_, self.indices_, self.data_, len(self.examples_)),
                 _sparse_dot(cols, weights, self.centroid_indptr_, self.centroid_indices_, self.centroid_data_,
                             len(self.intent_ids_)))
+
+    def _shortlist(self, cols: np.ndarray, weights: np.ndarray,
+                   exclude: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the rows to re-rank, the cosine of each example and of each intent's centroid.
+
+        While the question's postings fit POSTINGS_BUDGET every cosine is computed at once. In a
+        large knowledge base the commonest features (" de", "le") have tens of thousands of postings
+        and little weight: the rarest features, up to the budget, pick `CANDIDATES_PER_SLOT *
+        shortlist` candidates, whose exact cosines (and those of their intents' centroids) come
+        from the row-compressed copies. Only those cosines are filled in; the others stay 0.
+        """
+        n = len(self.examples_)
+        lengths = self.indptr_[cols + 1] - self.indptr_[cols]
+        if lengths.sum() <= POSTINGS_BUDGET:
+            cos = _sparse_dot(cols, weights, self.indptr_, self.indices_, self.data_, n)
+            centroid = _sparse_dot(cols, weights, self.centroid_indptr_, self.centroid_indices_, self.centroid_data_,
+                                   len(self.intent_ids_))
+            if exclude is not None:
+                cos[exclude] = 0.0
+            k = min(self.shortlist, n)
+            return (np.argpartition(-cos, k - 1)[:k] if k < n else np.arange(n)), cos, centroid
+        order = np.argsort(lengths, kind="stable")
+        rare = order[:max(1, int(np.searchsorted(np.cumsum(lengths[order]), POSTINGS_BUDGET, side="right")))]
+        partial = _sparse_dot(cols[rare], weights[rare], self.indptr_, self.indices_, self.data_, n)
+        if exclude is not None:
+            partial[exclude] = 0.0
+        m = min(self.shortlist * CANDIDATES_PER_SLOT, n)
+        candidates = np.argpartition(-partial, m - 1)[:m] if m < n else np.arange(n)
+        candidates = candidates[partial[candidates] > 0.0]
+        cos = np.zeros(n, dtype=np.float64)
+        cos[candidates] = _row_dots(candidates, cols, weights, self.rows_indptr_, self.rows_indices_, self.rows_data_,
+                                    len(self.idf_))
+        k = min(self.shortlist, len(candidates))
+        rows = candidates[np.argpartition(-cos[candidates], k - 1)[:k]] if k < len(candidates) else candidates
+        owners = np.unique(self.example_intent_[rows])
+        centroid = np.zeros(len(self.intent_ids_), dtype=np.float64)
+        centroid[owners] = _row_dots(owners, cols, weights, self.centroid_rows_indptr_, self.centroid_rows_indices_,
+                                     self.centroid_rows_data_, len(self.idf_))
+        return rows, cos, centroid
 
     def rank(self, normalized: str, top: int = 5, exclude: int | None = None) -> list[Candidate]:
         """Return up to `top` intents, best first, for an already normalised question.
@@ -192,23 +328,20 @@ class IntentMatcher:
         self._check_fitted()
         if not normalized.strip():
             return []
-        cos, centroid = self.cosines(normalized)
-        if exclude is not None:
-            cos[exclude] = 0.0
-        k = min(self.shortlist, len(cos))
-        shortlist = np.argpartition(-cos, k - 1)[:k] if k < len(cos) else np.arange(len(cos))
+        shortlist, cos, centroid = self._shortlist(*self.vectorize(normalized), exclude)
+        shortlist = shortlist[cos[shortlist] > 0.0]
+        examples = [self.examples_[row] for row in shortlist.tolist()]
+        # One call for the whole shortlist: rapidfuzz sorts the question's tokens once.
+        fuzzy = process.cdist([normalized], examples, scorer=fuzz.token_sort_ratio, dtype=np.float64)[0].tolist()
         best: dict[int, Candidate] = {}
-        for row in shortlist:
+        for row, example, ratio in zip(shortlist.tolist(), examples, fuzzy):
             c = float(cos[row])
-            if c <= 0.0:
-                continue
-            example = self.examples_[row]
             owner = int(self.example_intent_[row])
             # The centroid helps a question that mixes words of several examples; it never
             # lowers the score of a question that is close to one example.
             c = min(c, 1.0)
             tfidf = max(c, (1.0 - self.centroid_weight) * c + self.centroid_weight * min(float(centroid[owner]), 1.0))
-            f = fuzz.token_sort_ratio(normalized, example) / 100.0
+            f = ratio / 100.0
             score = self.tfidf_weight * tfidf + (1.0 - self.tfidf_weight) * f
             if owner not in best or score > best[owner].score:
                 best[owner] = Candidate(self.intent_ids_[owner], round(score, 4), round(tfidf, 4), round(f, 4), example)
@@ -225,7 +358,9 @@ class IntentMatcher:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, idf=self.idf_, indptr=self.indptr_, indices=self.indices_, data=self.data_,
                      centroid_indptr=self.centroid_indptr_, centroid_indices=self.centroid_indices_,
-                     centroid_data=self.centroid_data_,
+                     centroid_data=self.centroid_data_, rows_indptr=self.rows_indptr_, rows_indices=self.rows_indices_,
+                     rows_data=self.rows_data_, centroid_rows_indptr=self.centroid_rows_indptr_,
+                     centroid_rows_indices=self.centroid_rows_indices_, centroid_rows_data=self.centroid_rows_data_,
                      example_intent=self.example_intent_, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
         os.replace(tmp, path)
 
@@ -245,6 +380,9 @@ class IntentMatcher:
             matcher.centroid_indptr_ = arrays["centroid_indptr"]
             matcher.centroid_indices_ = arrays["centroid_indices"]
             matcher.centroid_data_ = arrays["centroid_data"]
+            for name in ("rows_indptr", "rows_indices", "rows_data", "centroid_rows_indptr", "centroid_rows_indices",
+                         "centroid_rows_data"):
+                setattr(matcher, f"{name}_", arrays[name])
         matcher.vocabulary_ = meta["vocabulary"]
         matcher.examples_ = meta["examples"]
         matcher.intent_ids_ = meta["intent_ids"]

@@ -39,8 +39,11 @@ class UnansweredLog:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._rotate_if_needed(len(line))
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
+                    size = os.fstat(fd).st_size
+                    if size and os.pread(fd, 1, size - 1) != b"\n":
+                        line = b"\n" + line  # a crash cut the last line short: start a fresh one
                     os.write(fd, line)
                 finally:
                     os.close(fd)

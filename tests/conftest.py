@@ -135,3 +135,9 @@ def data_copy(tmp_path: Path, engine: Engine) -> Path:
     shutil.copy(REPO / "config.toml", root / "config.toml")
     shutil.copytree(engine.config.paths.cache, root / ".cache")
     return root / "config.toml"
+
+
+@pytest.fixture(scope="session")
+def quiet_engine(config: Config) -> Engine:
+    """An engine on the shipped data that writes no unanswered log (evaluations ask many questions)."""
+    return Engine(config, log_unanswered=False)

@@ -4,7 +4,8 @@ It speaks HTTP/1.1 on 127.0.0.1 (random port, standard library only), answers th
 bot calls (getMe, deleteWebhook, setWebhook, getUpdates with offset and long polling,
 sendMessage, editMessageText, answerCallbackQuery, sendChatAction, setMyCommands,
 answerInlineQuery, ...), records every call, and lets a test act as a user (send text or a photo,
-press a button, type an inline query) and inject faults (HTTP errors, outages, flood limits).
+press a button, type an inline query) and inject faults (HTTP errors, outages, flood limits, a
+request that hangs and is never processed, connections refused for a while).
 
 Like the real server, it refuses malformed HTML, texts over 4096 characters and callback data
 over 64 bytes, and it pushes updates to the webhook when one is set.
@@ -99,6 +100,7 @@ class _Fault:
     times: int | None = None          # remaining failures, or None for a time window
     until: float = 0.0
     retry_after: int | None = None
+    hang: float = 0.0                 # seconds to stall before dropping the request unprocessed
 
     def active(self, method: str) -> bool:
         if method != self.method:
@@ -144,7 +146,7 @@ def plain_text(text: str, parse_mode: str | None) -> str:
 
 
 def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 class FakeBotAPI:
@@ -171,6 +173,9 @@ class FakeBotAPI:
         self._server: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._push: asyncio.Task[None] | None = None
+        self._reopen: asyncio.Task[None] | None = None
+        self._refuse_on: tuple[str, float] | None = None
+        self.outages: list[tuple[float, float]] = []  # (perf_counter at start, seconds) of each refusal
         self.port = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -182,9 +187,10 @@ class FakeBotAPI:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-        for task in [*self._tasks, *([self._push] if self._push else [])]:
+        background = [t for t in (self._push, self._reopen) if t is not None]
+        for task in [*self._tasks, *background]:
             task.cancel()
-        await asyncio.gather(*self._tasks, *([self._push] if self._push else []), return_exceptions=True)
+        await asyncio.gather(*self._tasks, *background, return_exceptions=True)
 
     async def __aenter__(self) -> FakeBotAPI:
         return await self.start()
@@ -266,12 +272,47 @@ class FakeBotAPI:
         self._faults.append(_Fault(method, status, until=time.monotonic() + seconds))
         self._notify()
 
-    def _outage(self, method: str) -> bool:
-        return any(f.times is None and f.active(method) for f in self._faults)
+    def hang(self, method: str, seconds: float, times: int = 1) -> None:
+        """Stall the next `times` calls of `method` for `seconds`, then drop them unprocessed (no reply, no effect)."""
+        self._faults.append(_Fault(method, 504, times=times, hang=seconds))
+
+    def refuse_connections(self, seconds: float, on: str | None = None) -> None:
+        """Refuse every connection for `seconds`, now or from the next call of `on` (which is cut unanswered).
+
+        The listening socket is closed (connecting fails with ECONNREFUSED), open connections
+        are cut, and the server listens again on the same port afterwards.
+        """
+        if on is not None:
+            self._refuse_on = (on, seconds)
+        else:
+            self._refuse(seconds)
+
+    def _refuse(self, seconds: float) -> None:
+        assert self._server is not None
+        self.outages.append((time.perf_counter(), seconds))
+        self._server.close()
+        for task in self._tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        self._reopen = asyncio.get_running_loop().create_task(self._listen_again(seconds))
+
+    async def _listen_again(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", self.port)
+
+    def _outage(self, method: str) -> _Fault | None:
+        return next((f for f in self._faults if f.times is None and f.active(method)), None)
+
+    def _hang_for(self, method: str) -> float:
+        for fault in self._faults:
+            if fault.hang and fault.active(method):
+                fault.times -= 1  # type: ignore[operator]
+                return fault.hang
+        return 0.0
 
     def _check_faults(self, method: str) -> None:
         for fault in self._faults:
-            if fault.active(method):
+            if fault.active(method) and not fault.hang:
                 if fault.times is not None:
                     fault.times -= 1
                 if fault.status == 429:
@@ -369,14 +410,17 @@ class FakeBotAPI:
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
         body = await reader.readexactly(int(headers.get("content-length", "0")))
-        status, payload = await self._dispatch(target, headers.get("content-type", ""), body)
-        data = json.dumps(payload, ensure_ascii=False).encode()
+        answer = await self._dispatch(target, headers.get("content-type", ""), body)
+        if answer is None:  # a hung or cut request: close without a reply
+            return False
+        status, payload = answer
+        data = json.dumps(payload).encode()  # ASCII escapes: a lone surrogate a test sends survives
         writer.write(f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
                      f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
         await writer.drain()
         return True
 
-    async def _dispatch(self, target: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    async def _dispatch(self, target: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]] | None:
         prefix = f"/bot{self.token}/"
         if not target.startswith(prefix):
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
@@ -386,6 +430,13 @@ class FakeBotAPI:
         call = Call(method, dict(parse_qsl(body.decode(), keep_blank_values=True)))
         self.calls.append(call)
         self._notify()
+        if self._refuse_on is not None and self._refuse_on[0] == method:
+            self._refuse(self._refuse_on[1])
+            self._refuse_on = None
+            return self._dropped(call)
+        if hang := self._hang_for(method):
+            await asyncio.sleep(hang)
+            return self._dropped(call)
         handler = getattr(self, f"_api_{method}", None)
         try:
             self._check_faults(method)
@@ -400,6 +451,11 @@ class FakeBotAPI:
         call.done = True
         self._notify()
         return 200, {"ok": True, "result": call.result}
+
+    def _dropped(self, call: Call) -> None:
+        call.error, call.done = 504, True  # never processed: for the user, nothing happened
+        self._notify()
+        return None
 
     # -- Bot API methods -------------------------------------------------------------------------
     async def _api_getMe(self, call: Call) -> dict[str, Any]:
@@ -427,9 +483,9 @@ class FakeBotAPI:
         offset = int(call.get("offset") or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout = float(call.get("timeout") or 0)
-        await self._wait_until(lambda: bool(self._updates) or self._outage("getUpdates"), timeout)
-        if self._outage("getUpdates"):  # the outage also breaks the poll that was waiting
-            raise ApiError(500, "Internal Server Error")
+        await self._wait_until(lambda: bool(self._updates) or self._outage("getUpdates") is not None, timeout)
+        if outage := self._outage("getUpdates"):  # the outage also breaks the poll that was waiting
+            raise ApiError(outage.status, HTTPStatus(outage.status).phrase)
         return self._updates[: int(call.get("limit") or 100)]
 
     async def _api_sendMessage(self, call: Call) -> dict[str, Any]:

@@ -239,14 +239,14 @@ async def test_non_text_message_gets_one_polite_line(start_bot, fake_api: FakeBo
 
 
 async def test_flood_gets_one_notice(start_bot, fake_api: FakeBotAPI) -> None:
-    await start_bot(flood_messages=2, flood_seconds=30.0)
+    await start_bot(flood_messages=2, flood_seconds=1.0)
     for _ in range(4):
         fake_api.send_text("bonjour")
-    for _ in range(3):
+    for _ in range(5):  # 4 answers, paced, and one notice
         await fake_api.wait_call("sendMessage", chat_id=USER["id"])
     await asyncio.sleep(0.1)
     texts = [seen(c) for c in fake_api.calls_to("sendMessage", USER["id"])]
-    assert texts.count(FLOOD) == 1 and len(texts) == 3
+    assert texts.count(FLOOD) == 1 and len(texts) == 5
 
 
 # -- administration ------------------------------------------------------------------------------
@@ -297,7 +297,7 @@ async def test_stats_count_questions_by_outcome(start_bot, fake_api: FakeBotAPI)
 async def test_a_failed_send_is_reported_and_the_bot_survives(start_bot, fake_api: FakeBotAPI,
                                                               caplog: pytest.LogCaptureFixture) -> None:
     await start_bot()
-    fake_api.fail("sendMessage", status=500, times=1)
+    fake_api.fail("sendMessage", status=400, times=1)  # a 400 is not retried (5xx are: see test_reliability.py)
     fake_api.send_text("Qu'est-ce que la DCI ?")
     apology = await fake_api.wait_call("sendMessage", chat_id=USER["id"])
     assert seen(apology) == ERROR

@@ -16,11 +16,12 @@ import asyncio
 import contextlib
 import hashlib
 import html
+import itertools
 import logging
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
@@ -47,11 +48,12 @@ from telegram.constants import (
     MessageLimit,
     ParseMode,
 )
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -78,6 +80,11 @@ DATA_LIMIT = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
 INLINE_RESULTS = 3
 INLINE_CACHE_SECONDS = 60
 RATE_LIMIT_RETRIES = 3
+# Network errors and 5xx answers are retried after these pauses (~16 s in all), then the error
+# handler logs the failure: a blip of the network or of Telegram never loses a reply silently.
+SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0)
+NO_RETRY = frozenset({"sendChatAction"})  # cosmetic: never worth delaying the answer
+MAX_CONCURRENT_UPDATES = 4096  # updates in flight at once (each chat's are still handled one at a time)
 PERSISTENCE_SECONDS = 30
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -119,8 +126,8 @@ UNKNOWN_COMMAND = "Je ne connais pas cette commande. Tapez /aide pour voir ce qu
 ADMIN_ONLY = "Cette commande est réservée aux administrateurs du bot."
 STALE_BUTTON = "Ce bouton n'est plus valable. Tapez /sujets pour retrouver les questions."
 NOT_AVAILABLE = "Cette information n'est pas disponible pour le moment."
-FLOOD = french_typography("Vous envoyez beaucoup de messages à la suite. Un instant, s'il vous plaît, puis reposez "
-                          "votre question.")
+FLOOD = french_typography("Vous envoyez beaucoup de messages à la suite. Un instant, s'il vous plaît : je réponds "
+                          "à chacun, dans l'ordre.")
 ERROR = "Désolé, un problème technique m'a empêché de vous répondre. Réessayez dans un instant, s'il vous plaît."
 RELOAD_OK = french_typography("Données rechargées : {intents} questions dans {topics} sujets.")
 RELOAD_REFUSED = french_typography("Rechargement refusé : les données actuelles restent en service. "
@@ -325,7 +332,8 @@ def _question_text(message: Message, username: str) -> str:
     text = message.text or ""
     for mention in _mentions(message, username):
         text = text.replace(mention, " ")
-    return text.strip()
+    # JSON may carry lone surrogates ("\ud800"); they are not text and no UTF-8 file or request can hold them.
+    return text.encode("utf-8", "replace").decode("utf-8").strip()
 
 
 # -- the handlers ----------------------------------------------------------------------------
@@ -396,16 +404,14 @@ class FaqBot:
 
     async def reload(self, update: Update, context: Context) -> None:
         """Reload the data safely (admins only): on errors the current data keeps serving."""
-        if not self._is_admin(update):
-            await update.effective_message.reply_html(escape(ADMIN_ONLY))
+        if await self._refused(update, "reload"):
             return
         problems = await asyncio.to_thread(self.engine.reload)
         await update.effective_message.reply_html(reload_report(self.engine, problems))
 
     async def stats(self, update: Update, context: Context) -> None:
         """Show the question counters (admins only)."""
-        if not self._is_admin(update):
-            await update.effective_message.reply_html(escape(ADMIN_ONLY))
+        if await self._refused(update, "stats"):
             return
         stats = context.bot_data.setdefault(STATS, new_stats())
         await update.effective_message.reply_html(stats_text(stats, self.started))
@@ -417,9 +423,11 @@ class FaqBot:
     async def question(self, update: Update, context: Context) -> None:
         """Answer a text message with the engine, in the chat's conversation."""
         message = update.effective_message
-        if await self._flooded(message, context):
-            return
-        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+        await self._pace(message, context)
+        try:
+            await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+        except TelegramError as exc:  # cosmetic: the answer matters, not the "typing…" hint
+            log.info("No typing action in chat %s: %s", message.chat_id, exc)
         reply = self.engine.reply(_question_text(message, context.bot.username), self._conversation(context),
                                   channel=CHANNEL)
         stats = context.bot_data.setdefault(STATS, new_stats())
@@ -500,7 +508,9 @@ class FaqBot:
     async def error(self, update: object, context: Context) -> None:
         """Log a failure with its traceback; tell the user briefly when their update failed."""
         kind = next((t for t in ALLOWED_UPDATES if getattr(update, t, None)), "no update")
-        log.error("Handling update %s (%s) failed", getattr(update, "update_id", "-"), kind, exc_info=context.error)
+        chat = update.effective_chat.id if isinstance(update, Update) and update.effective_chat else "-"
+        log.error("Handling update %s (%s) in chat %s failed", getattr(update, "update_id", "-"), kind, chat,
+                  exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None or isinstance(context.error, Forbidden):
             return
         try:
@@ -533,18 +543,25 @@ class FaqBot:
         reply = replace(self.engine.answer_intent(intent, self._conversation(context)), related=())
         await self._send(context, update.effective_message.chat_id, reply)
 
-    async def _flooded(self, message: Message, context: Context) -> bool:
-        """Drop a message that comes too fast after many others; warn once per burst."""
+    async def _pace(self, message: Message, context: Context) -> None:
+        """Answer a user at most `flood_messages` times per `flood_seconds`: past that, warn once and wait.
+
+        Nothing is dropped: the chat's updates are handled one at a time (ChatLanes), so the
+        waiting answers go out in order, at a pace Telegram accepts.
+        """
+        data = context.user_data if context.user_data is not None else context.chat_data
+        window, limit = self.settings.flood_seconds, max(1, self.settings.flood_messages)
         now = time.time()
-        recent = [t for t in context.chat_data.get(RECENT, []) if now - t < self.settings.flood_seconds] + [now]
-        context.chat_data[RECENT] = recent
-        if len(recent) <= self.settings.flood_messages:
-            context.chat_data[WARNED] = False
-            return False
-        if not context.chat_data.get(WARNED):
-            context.chat_data[WARNED] = True
-            await message.reply_html(escape(FLOOD))
-        return True
+        answered = [t for t in data.get(RECENT, []) if now - t < window]
+        if len(answered) < limit:
+            data[WARNED] = False
+        else:
+            if not data.get(WARNED):
+                data[WARNED] = True
+                await message.reply_html(escape(FLOOD))
+            await asyncio.sleep(answered[-limit] + window - now)
+            now = time.time()
+        data[RECENT] = [t for t in answered if now - t < window] + [now]
 
     def _articles(self, text: str) -> list[InlineQueryResultArticle]:
         reply = self.engine.reply(text, Conversation(), channel=INLINE_CHANNEL)
@@ -574,20 +591,121 @@ class FaqBot:
     def _is_admin(self, update: Update) -> bool:
         return update.effective_user is not None and update.effective_user.id in self.settings.admin_ids
 
+    async def _refused(self, update: Update, command: str) -> bool:
+        """Refuse an admin command politely to anyone not in admin_ids, and log the attempt."""
+        if self._is_admin(update):
+            return False
+        user = update.effective_user.id if update.effective_user else "-"
+        log.warning("Refused /%s to user %s in chat %s: not in [telegram] admin_ids", command, user,
+                    update.effective_chat.id if update.effective_chat else "-")
+        await update.effective_message.reply_html(escape(ADMIN_ONLY))
+        return True
+
     @staticmethod
     def _conversation(context: Context) -> Conversation:
         return context.chat_data.setdefault(CONVERSATION, Conversation())
 
 
 # -- wiring ----------------------------------------------------------------------------------
+class RetryingRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter (Telegram's flood limits, 429 retried after retry_after) that also
+    retries network failures and 5xx answers a bounded number of times (SEND_RETRY_DELAYS).
+
+    A 400 is never retried: the same request would fail again. Giving up is logged, then the
+    error reaches the handler's caller (for updates: the central error handler, which logs it too).
+    """
+
+    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
+                              kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
+                              rate_limit_args: int | None) -> Any:
+        pauses = iter(SEND_RETRY_DELAYS)
+        for attempt in itertools.count(1):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except NetworkError as exc:
+                if isinstance(exc, BadRequest) or endpoint in NO_RETRY:
+                    raise
+                chat, pause = data.get("chat_id", "-"), next(pauses, None)
+                if pause is None:
+                    log.error("%s to chat %s failed %d times, giving up: %s", endpoint, chat, attempt, exc)
+                    raise
+                log.warning("%s to chat %s failed (%s); retry %d in %.1f s", endpoint, chat, exc, attempt, pause)
+                await asyncio.sleep(pause)
+
+
+def _lane(update: object) -> int | None:
+    """The chat whose updates must be handled in order (the user for inline queries)."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.effective_user.id if update.effective_user is not None else None
+
+
+class ChatLanes(BaseUpdateProcessor):
+    """Handle the updates of different chats concurrently, and those of one chat one at a time, in order.
+
+    PTB starts one task per update in arrival order and each runs straight to `lock.acquire()`;
+    asyncio.Lock wakes its waiters first in, first out. So a slow send or a paced flood in one chat
+    never holds up the others, and a chat's answers keep the order of its questions.
+    """
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._queued: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        lane = _lane(update)
+        if lane is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(lane, asyncio.Lock())
+        self._queued[lane] = self._queued.get(lane, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._queued[lane] -= 1
+            if not self._queued[lane]:  # forget idle chats
+                del self._queued[lane], self._locks[lane]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+class PrivatePicklePersistence(PicklePersistence):
+    """PicklePersistence writing a file only its owner can read, atomically (a crash never leaves half a file)."""
+
+    def _dump_singlefile(self) -> None:
+        final = self.filepath
+        partial = final.with_name(f"{final.name}.tmp")
+        partial.unlink(missing_ok=True)
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # PTB's open("wb") keeps the mode
+        self.filepath = partial
+        try:
+            super()._dump_singlefile()
+        finally:
+            self.filepath = final
+        os.replace(partial, final)
+
+
 def _file_url(base_url: str) -> str:
     """https://api.telegram.org/bot -> https://api.telegram.org/file/bot (same for a local server)."""
     root = base_url[: -len("bot")] if base_url.endswith("/bot") else base_url.rstrip("/") + "/"
     return f"{root}file/bot"
 
 
-def build_application(engine: Engine, config: Config, token: str) -> Application:
-    """Build the PTB Application: handlers, HTML defaults, rate limiter and persistence."""
+def build_application(engine: Engine, config: Config, token: str,
+                      rate_limiter: AIORateLimiter | None = None) -> Application:
+    """Build the PTB Application: handlers, HTML defaults, rate limiter with retries, per-chat order, persistence.
+
+    `rate_limiter` defaults to Telegram's limits (30 messages/s, 20/min per group); tests of
+    the bot's own capacity against the fake server lift them.
+    """
     settings = config.telegram
     path = config.paths.persistence
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -600,8 +718,9 @@ def build_application(engine: Engine, config: Config, token: str) -> Application
         .base_url(settings.base_url)
         .base_file_url(_file_url(settings.base_url))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-        .persistence(PicklePersistence(path, update_interval=PERSISTENCE_SECONDS))
+        .rate_limiter(rate_limiter or RetryingRateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .concurrent_updates(ChatLanes())
+        .persistence(PrivatePicklePersistence(path, update_interval=PERSISTENCE_SECONDS))
         .post_init(faqbot.post_init)
         .build()
     )
