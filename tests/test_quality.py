@@ -1,0 +1,49 @@
+"""Quality gate: the engine on the real data, scored on the labelled evaluation set.
+
+The evaluation questions are never training examples (tests/eval/ is written independently of
+intents/). The bounds are regression guards set just under the measured figures (see the README):
+a change that makes the bot answer wrongly more often, or understand less, fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from bot.maintenance import EvalReport, evaluate
+
+
+@pytest.fixture(scope="module")
+def report(config) -> EvalReport:
+    return evaluate(Engine(config, log_unanswered=False), config.paths.evaluation, leave_one_out=False)
+
+
+def test_evaluation_set_is_big_enough(report: EvalReport) -> None:
+    assert report.in_scope >= 250
+    assert report.out_of_scope >= 60 and report.hard_negatives >= 30
+    assert report.dialogs >= 10
+
+
+def test_in_scope_questions_are_answered_right(report: EvalReport) -> None:
+    assert report.metrics()["in_scope_accuracy"] >= 0.88, "\n".join(report.failures)
+
+
+def test_out_of_scope_questions_are_not_answered(report: EvalReport) -> None:
+    assert report.metrics()["out_of_scope_rejection"] >= 0.93, "\n".join(report.failures)
+
+
+def test_wrong_answers_are_rare(report: EvalReport) -> None:
+    assert report.metrics()["wrong_answer_rate"] <= 0.02, "\n".join(report.failures)
+
+
+def test_dialogs_keep_their_context(report: EvalReport) -> None:
+    assert report.metrics()["dialog_success"] >= 0.75, "\n".join(report.failures)
+
+
+def test_training_examples_are_not_evaluation_questions(kb, config) -> None:
+    from bot.maintenance import load_evaluation
+
+    questions, dialogs = load_evaluation(config.paths.evaluation)
+    asked = {kb.normalize(q.text) for q in questions} | {kb.normalize(t.text) for d in dialogs for t in d.turns}
+    examples = {kb.normalize(e) for intent in kb.intents.values() for e in intent.examples}
+    assert sorted(asked & examples) == []
