@@ -219,7 +219,7 @@ class Engine:
         if allowed and allowed[0].score >= d.answer_threshold and allowed[0].score - runner_up >= d.margin:
             explanation["rule"] = f"follow-up matched within the conversation's subject {subject!r}"
             return self._answered(state, question, allowed[0].intent, allowed[0].score, explanation)
-        if direct.status == CLARIFY:  # offering choices borrows nothing
+        if direct.status == CLARIFY and not facet:  # offering choices borrows nothing
             return direct
         explanation["rule"] = f"follow-up: the data has nothing on this about {subject!r}"
         text = NOT_FOR_SUBJECT.format(subject=kb.subjects[subject].name) + "\n" + self._help_line(state)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from bot.dialogue import focused_subjects
 from bot.knowledge import KnowledgeBase
-from bot.text import content_tokens, find_phrases
+from bot.text import content_tokens
 
 _STEM = 5  # French words sharing their first letters are usually the same family (cree/creation)
 MAX_KEY_TERMS = 60  # a question longer than this is judged on its first key terms
@@ -45,39 +46,30 @@ class KeyTermGuard:
             terms[owner].update(content_tokens(text))
             framing[owner].append(text)
         aliases = {alias: sid for sid, s in kb.subjects.items() for alias in s.aliases}
-        # An alias can only match a text holding all its words: indexing each alias under its
-        # rarest word and looking only at those keeps the guard's build linear in the data when
-        # there are thousands of aliases ("ssi de dakar" is filed under "dakar", not "ssi").
-        word_df = Counter(w for alias in aliases for w in set(alias.split()))
-        by_word: dict[str, list[tuple[str, frozenset[str]]]] = {}
-        for alias in aliases:
-            words = frozenset(alias.split())
-            if words:
-                by_word.setdefault(min(sorted(words), key=word_df.__getitem__), []).append((alias, words))
-
-        def named_in(text: str) -> set[str]:
-            toks = set(text.split())
-            candidates = [a for t in toks for a, words in by_word.get(t, ()) if words <= toks]
-            return {aliases[p] for _, _, p in find_phrases(text, candidates)} if candidates else set()
+        alias_phrases = _Phrases(aliases)
 
         self._terms: dict[str, tuple[str, ...]] = {}
+        self._term_sets: dict[str, frozenset[str]] = {}  # the same words, for O(1) membership tests
         self._stems: dict[str, frozenset[str]] = {}
         self._subjects: dict[str, frozenset[str]] = {}
+        self._family: dict[str, frozenset[str]] = {}  # the intent's subject, what contains it, what it contains
         # Trigger words of the exclusive facets ("nom", "quand") that an intent's own examples use.
         self._facet_words: dict[str, frozenset[str]] = {}
-        exclusive_triggers = [t for f in kb.exclusive_facets for t in kb.facets[f]]
+        trigger_phrases = self._trigger_phrases = _Phrases(t for f in kb.exclusive_facets for t in kb.facets[f])
         for intent_id, intent in kb.intents.items():
             answer = kb.answers[intent.answer]
             title, body = kb.normalize(answer.title), kb.normalize(answer.text)
             words = terms[intent_id] | set(content_tokens(title)) | set(content_tokens(body))
             self._terms[intent_id] = tuple(sorted(words))
+            self._term_sets[intent_id] = frozenset(words)
             self._stems[intent_id] = frozenset(w[:_STEM] for w in words if len(w) >= _STEM)
             # Subjects named in the examples or title: what the intent is about (not the answer body).
-            named = {sid for text in framing[intent_id] + [title] for sid in named_in(text)}
+            named = {aliases[p] for text in framing[intent_id] + [title] for p in alias_phrases.found(text)}
             own = {intent.subject, *kb.ancestors(intent.subject)} if intent.subject else set()
             self._subjects[intent_id] = frozenset(named | own)
+            self._family[intent_id] = frozenset(own | {s for s in kb.subjects if intent.subject in kb.ancestors(s)})
             self._facet_words[intent_id] = frozenset(
-                p for text in framing[intent_id] + [title] for _, _, p in find_phrases(text, exclusive_triggers))
+                p for text in framing[intent_id] + [title] for p in trigger_phrases.found(text))
         self._known = frozenset(t for words in self._terms.values() for t in words)
         self._known_list = tuple(sorted(self._known))
         # Rarity across intents: "ssi" says little about which intent is meant, "rogatoires" a lot.
@@ -89,15 +81,39 @@ class KeyTermGuard:
         self._focus_memo: dict[str, list[str]] = {}
         self._weight_memo: dict[str, float] = {}
         self._fuzzy_memo: dict[tuple[str, str], bool] = {}
+        self._exclusive_memo: dict[str, list[str]] = {}
+        self._question_memo: dict[str, _Question] = {}
+
+    def clear_caches(self) -> None:
+        """Forget the memoised per-question results (to measure how a new question is answered)."""
+        for memo in (self._focus_memo, self._weight_memo, self._fuzzy_memo, self._exclusive_memo,
+                     self._question_memo):
+            memo.clear()
 
     def coverage(self, normalized: str, intent_id: str) -> float:
         """Return the share of the question's key terms (weighted by rarity) the intent covers."""
-        key_terms = content_tokens(normalized)[:MAX_KEY_TERMS]
-        if not key_terms:
+        question = self._question(normalized)
+        if not question.key_terms:
             return 1.0  # nothing to cover ("bonjour")
-        weights = [self._idf.get(t, self._max_idf) for t in key_terms]
-        covered = sum(w for t, w in zip(key_terms, weights) if self._covered(t, intent_id))
-        return covered / sum(weights)
+        flags = self._covered_flags(question, intent_id)
+        covered = sum(w for w, ok in zip(question.rarity, flags, strict=True) if ok)
+        return covered / sum(question.rarity)
+
+    def _question(self, normalized: str) -> _Question:
+        """Return what the guard needs about a question, computed once for all its candidates."""
+        question = self._question_memo.get(normalized)
+        if question is None:
+            key_terms = tuple(content_tokens(normalized)[:MAX_KEY_TERMS])
+            question = _Question(key_terms, tuple(self._idf.get(t, self._max_idf) for t in key_terms))
+            _remember(self._question_memo, normalized, question)
+        return question
+
+    def _covered_flags(self, question: _Question, intent_id: str) -> tuple[bool, ...]:
+        """Return, for each key term of the question, whether the intent covers it (memoised per intent)."""
+        flags = question.covered.get(intent_id)
+        if flags is None:
+            flags = question.covered[intent_id] = tuple(self._covered(t, intent_id) for t in question.key_terms)
+        return flags
 
     def weight(self, term: str) -> float:
         """Return how much an uncovered term counts: words the whole knowledge base ignores count double."""
@@ -114,7 +130,7 @@ class KeyTermGuard:
 
     def _covered(self, term: str, intent_id: str) -> bool:
         terms = self._terms[intent_id]
-        if term in terms or (len(term) >= _STEM and term[:_STEM] in self._stems[intent_id]):
+        if term in self._term_sets[intent_id] or (len(term) >= _STEM and term[:_STEM] in self._stems[intent_id]):
             return True
         if len(term) < 4:
             return False
@@ -136,6 +152,10 @@ class KeyTermGuard:
         """Judge whether `intent_id` may answer the normalised question."""
         named = self._focused(normalized)
         foreign = tuple(s for s in named if s not in self._subjects[intent_id])
+        described = [s for s in named if self.kb.subjects[s].described]
+        # A question about one described subject ("qui dirige la DCI ?") is answered about that
+        # subject's family only, not by an intent that merely mentions it ("les SSI, services de la DCI").
+        off_subject = len(described) == 1 and bool(self._family[intent_id]) and described[0] not in self._family[intent_id]
         # A question naming several subjects is fine if the intent is about one of them.
         conflict = bool(named) and len(foreign) == len(named)
         intent = self.kb.intents[intent_id]
@@ -144,16 +164,68 @@ class KeyTermGuard:
         # A question asking for a precise datum (a name, a date, a number) needs an intent giving it.
         wrong_facet = tuple(f for f in self._asked_exclusive(normalized) if f != intent.facet
                             and not self._facet_words[intent_id] & set(self.kb.facets[f]))
-        conflict = conflict or bool(wrong_facet)
-        key_terms = content_tokens(normalized)[:MAX_KEY_TERMS]
-        uncovered = tuple(t for t in key_terms if not self._covered(t, intent_id))
-        total = sum(self.weight(t) for t in key_terms)
-        share = sum(self.weight(t) for t in uncovered) / total if total else 0.0
+        conflict = conflict or bool(wrong_facet) or off_subject
+        question = self._question(normalized)
+        flags = self._covered_flags(question, intent_id)
+        uncovered = tuple(t for t, ok in zip(question.key_terms, flags, strict=True) if not ok)
+        if question.weights is None:
+            question.weights = tuple(self.weight(t) for t in question.key_terms)
+        total = sum(question.weights)
+        share = sum(w for w, ok in zip(question.weights, flags, strict=True) if not ok) / total if total else 0.0
         return GuardVerdict(uncovered, round(share, 3), foreign + wrong_facet, not conflict and share <= self.max_uncovered)
 
     def _asked_exclusive(self, normalized: str) -> list[str]:
-        triggers = {t: f for f in self.kb.exclusive_facets for t in self.kb.facets[f]}
-        return sorted({triggers[p] for _, _, p in find_phrases(normalized, triggers)})
+        asked = self._exclusive_memo.get(normalized)  # computed once per question, not per candidate
+        if asked is None:
+            triggers = {t: f for f in self.kb.exclusive_facets for t in self.kb.facets[f]}
+            asked = sorted({triggers[p] for p in self._trigger_phrases.found(normalized)})
+            _remember(self._exclusive_memo, normalized, asked)
+        return asked
+
+
+@dataclass
+class _Question:
+    """A question's key terms with their rarity and weights, and which of them each intent covers."""
+
+    key_terms: tuple[str, ...]
+    rarity: tuple[float, ...]
+    weights: tuple[float, ...] | None = None
+    covered: dict[str, tuple[bool, ...]] = field(default_factory=dict)
+
+
+class _Phrases:
+    """The phrases of a fixed set that a text contains, by find_phrases' rule (longest first, no overlap).
+
+    Each phrase is filed under its rarest word and only phrases whose words all occur in the text
+    are tried, so building the guard stays linear in the data with thousands of subject aliases
+    ("ssi de dakar" is filed under "dakar", not under "ssi").
+    """
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        unique = {p: tuple(p.split()) for p in phrases}
+        df = Counter(w for words in unique.values() for w in set(words))
+        self._by_word: dict[str, list[tuple[int, str, tuple[str, ...], frozenset[str]]]] = {}
+        for phrase, words in unique.items():
+            if words:
+                key = min(sorted(set(words)), key=df.__getitem__)
+                self._by_word.setdefault(key, []).append((-len(words), phrase, words, frozenset(words)))
+
+    def found(self, text: str) -> set[str]:
+        """Return the phrases find_phrases(text, phrases) would return spans of."""
+        toks = text.split()
+        present = set(toks)
+        entries = sorted({e[:3] for t in present for e in self._by_word.get(t, ()) if e[3] <= present})
+        if len(entries) <= 1:  # a lone phrase overlaps nothing: it counts if it occurs at all
+            return {p for _, p, words in entries if f" {' '.join(words)} " in f" {' '.join(toks)} "}
+        taken = [False] * len(toks)
+        found: set[str] = set()
+        for _, phrase, words in entries:
+            n = len(words)
+            for i in range(len(toks) - n + 1):
+                if toks[i] == words[0] and tuple(toks[i:i + n]) == words and not any(taken[i:i + n]):
+                    taken[i:i + n] = [True] * n
+                    found.add(phrase)
+        return found
 
 
 _MEMO_SIZE = 20_000
