@@ -57,6 +57,16 @@ def _stdin_questions() -> Iterator[str]:
             print(f"error: line {number} is not valid UTF-8 text; skipped", file=sys.stderr, flush=True)
 
 
+def _argument_question(words: list[str]) -> str:
+    """Join the question's words; bytes that are not UTF-8 (kept by Python as lone surrogates) are refused."""
+    question = " ".join(words)
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CommandError("error: the question is not valid UTF-8 text", EXIT_USAGE) from None
+    return question
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer questions: the one given, or one per line of standard input.
 
@@ -66,7 +76,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from bot.channels.console import ask
 
     engine = _engine(_config(args))
-    questions = [" ".join(args.question)] if args.question else _stdin_questions()
+    questions = [_argument_question(args.question)] if args.question else _stdin_questions()
     if args.explain:
         return _explain(engine, questions, args.dialog, args.json)
     return ask(engine, questions, sys.stdout, as_json=args.json, dialog=args.dialog)

@@ -34,7 +34,8 @@ class UnansweredLog:
             "question": question[:MAX_QUESTION_CHARS],
             "candidates": [{"intent": c["intent"], "score": c["score"]} for c in candidates[:3]],
         }
-        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        # "replace": a lone surrogate from a broken client must not make the user's reply fail.
+        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "replace")
         with self._lock:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import itertools
 import json
 import re
@@ -142,7 +141,7 @@ def plain_text(text: str, parse_mode: str | None) -> str:
     checker.close()
     if checker.stack:
         raise ApiError(400, f"Bad Request: can't parse entities: unclosed tag \"{checker.stack[-1]}\"")
-    return html.unescape("".join(checker.plain))
+    return "".join(checker.plain)  # convert_charrefs: the parser already turned &amp; into &
 
 
 def _utf16_len(text: str) -> int:

@@ -48,7 +48,7 @@ from telegram.constants import (
     MessageLimit,
     ParseMode,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -85,11 +85,12 @@ RATE_LIMIT_RETRIES = 3
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0)
 NO_RETRY = frozenset({"sendChatAction"})  # cosmetic: never worth delaying the answer
 MAX_CONCURRENT_UPDATES = 4096  # updates in flight at once (each chat's are still handled one at a time)
+MAX_REQUESTS_IN_FLIGHT = 16  # Bot API requests at once: 16 at ~100 ms each is 160/s, over Telegram's 30/s
 PERSISTENCE_SECONDS = 30
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 # Keys of chat_data / bot_data (persisted).
-CONVERSATION, LAST_QUESTION, RECENT, WARNED, STATS = "conversation", "last_question", "recent", "flood_warned", "stats"
+CONVERSATION, LAST_QUESTION, RECENT, PACED, STATS = "conversation", "last_question", "recent", "flood_paced_at", "stats"
 
 # -- texts: French, "vous", typography applied once here -------------------------------------
 WELCOME = french_typography(
@@ -195,21 +196,27 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def _units(text: str) -> int:
+    """Return the length of `text` as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def _fitting(text: str, limit: int) -> int:
     """Return how many characters of `text` fit in `limit` UTF-16 units (Telegram's measure)."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
+    low, high = 0, min(len(text), limit)  # n characters take at least n units
+    if _units(text[:high]) <= limit:
+        return high
+    while low < high:  # binary search: measuring a prefix is one C call, a loop over characters is slow
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if _units(text[:middle]) <= limit else (low, middle - 1)
+    return low
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split plain text into pieces of at most `limit` units, at a paragraph, line or word break."""
     pieces = []
-    while _fitting(text, limit) < len(text):
-        end = _fitting(text, limit)
+    while (end := _fitting(text, limit)) < len(text):
+        end = max(end, 1)  # a limit narrower than one character still moves on
         cut = next((i for i in (text.rfind(sep, 0, end + 1) for sep in ("\n\n", "\n", " ")) if i > 0), end)
         pieces.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
@@ -225,7 +232,9 @@ def render_reply(reply: Reply) -> list[str]:
     heading = f"{reply.title}\n\n" if reply.status == ANSWERED and reply.title else ""
     footer = f"\n\n{SEE_ALSO}" if reply.related else ""
     text = CLARIFY_TEXT if reply.status == CLARIFY and reply.suggestions else reply.text
-    chunks = [escape(p) for p in split_text(text, TEXT_LIMIT - len(heading) - len(footer))] or [""]
+    if _units(heading) > TEXT_LIMIT // 4:  # an absurdly long title (a data error): split it like the text
+        heading, text = "", heading + text
+    chunks = [escape(p) for p in split_text(text, TEXT_LIMIT - _units(heading) - _units(footer))] or [""]
     if heading:
         chunks[0] = f"<b>{escape(reply.title)}</b>\n\n{chunks[0]}"
     if footer:
@@ -261,16 +270,25 @@ def reply_keyboard(kb: KnowledgeBase, reply: Reply) -> InlineKeyboardMarkup | No
     return None
 
 
+def _clip(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 def reload_report(engine: Engine, problems: list[Problem]) -> str:
-    """Say, in HTML, whether the reload was applied, listing the first problems if not."""
+    """Say, in HTML, whether the reload was applied, listing the first problems (within one message) if not."""
     if not problems:
         return escape(RELOAD_OK.format(intents=len(engine.kb.intents), topics=len(engine.kb.topics)))
-    lines = [escape(RELOAD_REFUSED.format(count=len(problems)))]
-    for p in problems[:10]:
-        where = f"{p.path.name}:{p.line}" if p.line else p.path.name
-        lines.append(f"• <code>{escape(where)}</code> {escape(p.item)} : {escape(p.message)}")
-    if len(problems) > 10:
-        lines.append(escape(f"… et {len(problems) - 10} autre(s)."))
+    head = RELOAD_REFUSED.format(count=len(problems))
+    lines, used = [escape(head)], _units(head)
+    for shown, p in enumerate(problems):
+        where = _clip(f"{p.path.name}:{p.line}" if p.line else p.path.name, 80)
+        item, message = _clip(p.item, 80), _clip(p.message, 300)
+        size = _units(f"\n• {where} {item} : {message}")
+        if shown == 10 or used + size > TEXT_LIMIT - 40:  # 40: room for the "and N more" line
+            lines.append(escape(f"… et {len(problems) - shown} autre(s)."))
+            break
+        lines.append(f"• <code>{escape(where)}</code> {escape(item)} : {escape(message)}")
+        used += size
     return "\n".join(lines)
 
 
@@ -544,7 +562,7 @@ class FaqBot:
         await self._send(context, update.effective_message.chat_id, reply)
 
     async def _pace(self, message: Message, context: Context) -> None:
-        """Answer a user at most `flood_messages` times per `flood_seconds`: past that, warn once and wait.
+        """Answer a user at most `flood_messages` times per `flood_seconds`: past that, wait (one notice per burst).
 
         Nothing is dropped: the chat's updates are handled one at a time (ChatLanes), so the
         waiting answers go out in order, at a pace Telegram accepts.
@@ -553,14 +571,14 @@ class FaqBot:
         window, limit = self.settings.flood_seconds, max(1, self.settings.flood_messages)
         now = time.time()
         answered = [t for t in data.get(RECENT, []) if now - t < window]
-        if len(answered) < limit:
-            data[WARNED] = False
-        else:
-            if not data.get(WARNED):
-                data[WARNED] = True
-                await message.reply_html(escape(FLOOD))
+        if len(answered) >= limit:
+            if now - data.get(PACED, 0.0) >= window:  # a new burst: say once why the answers slow down
+                try:
+                    await message.reply_html(escape(FLOOD))
+                except TelegramError as exc:  # the answers matter more than the notice
+                    log.warning("No flood notice in chat %s: %s", message.chat_id, exc)
             await asyncio.sleep(answered[-limit] + window - now)
-            now = time.time()
+            now = data[PACED] = time.time()
         data[RECENT] = [t for t in answered if now - t < window] + [now]
 
     def _articles(self, text: str) -> list[InlineQueryResultArticle]:
@@ -613,7 +631,13 @@ class RetryingRateLimiter(AIORateLimiter):
 
     A 400 is never retried: the same request would fail again. Giving up is logged, then the
     error reaches the handler's caller (for updates: the central error handler, which logs it too).
+    At most MAX_REQUESTS_IN_FLIGHT requests run at once: the others wait here, in order, rather
+    than in httpx's connection pool, whose bookkeeping grows with the square of its queue.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_flight = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
 
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
@@ -621,7 +645,8 @@ class RetryingRateLimiter(AIORateLimiter):
         pauses = iter(SEND_RETRY_DELAYS)
         for attempt in itertools.count(1):
             try:
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+                async with self._in_flight:
+                    return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
             except NetworkError as exc:
                 if isinstance(exc, BadRequest) or endpoint in NO_RETRY:
                     raise
@@ -710,7 +735,7 @@ def build_application(engine: Engine, config: Config, token: str,
     path = config.paths.persistence
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
-        path.chmod(0o600)  # conversations are private; new files get it from run()'s umask
+        path.chmod(0o600)  # conversations are private (a file from an older version); new ones are written 0600
     faqbot = FaqBot(engine, settings)
     app = (
         ApplicationBuilder()
@@ -732,11 +757,18 @@ def run(engine: Engine, config: Config, token: str, environ: Mapping[str, str] =
     """Serve until SIGINT/SIGTERM: a webhook when `webhook_url` is set, else long polling."""
     settings = config.telegram
     webhook = webhook_options(settings, environ) if settings.webhook_url else None
-    configure_logging(config.log_level, [token, webhook["secret_token"] if webhook else ""])
+    secrets = [token, webhook["secret_token"] if webhook else ""]
+    configure_logging(config.log_level, secrets)
     os.umask(0o077)  # the persistence file and the unanswered log hold user data: owner only
     app = build_application(engine, config, token)
     common: dict[str, Any] = {"allowed_updates": ALLOWED_UPDATES, "bootstrap_retries": settings.startup_retries}
-    if webhook:
-        app.run_webhook(**webhook, **common)
-    else:
-        app.run_polling(**common)
+    try:
+        if webhook:
+            app.run_webhook(**webhook, **common)
+        else:
+            app.run_polling(**common)
+    except InvalidToken:  # PTB's message quotes the token: never let it reach the terminal
+        raise SetupError("Telegram rejected the token in TELEGRAM_BOT_TOKEN: check it with @BotFather "
+                         "(/token)") from None
+    except TelegramError as exc:  # the Bot API stayed unreachable for [telegram] startup_retries tries
+        raise SetupError(f"could not start: {SecretRedactor(secrets).redact(str(exc))}") from None
