@@ -9,6 +9,11 @@ The matcher follows scikit-learn's estimator rules: ``__init__`` only stores par
 ``fit`` returns ``self``, fitted attributes end in ``_``. scikit-learn is used to fit the
 vocabulary and IDF weights; questions are then vectorised and scored with NumPy alone over an
 inverted index, so a process that loads a cached index never imports scikit-learn.
+
+Speed at scale (see ``faqbot bench``): the n-grams are counted once per distinct word when
+fitting; a question reads only its own features' postings; with a large knowledge base, where the
+commonest n-grams have tens of thousands of postings, the rarest features pick candidates and
+only those are scored exactly (``_shortlist``); the re-ranking is one rapidfuzz call.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +55,17 @@ class Candidate:
     tfidf: float
     fuzzy: float
     example: str
+
+
+class _SublinearTF(dict[int, float]):
+    """1 + log(count), scikit-learn's sublinear term frequency, computed once per count."""
+
+    def __missing__(self, count: int) -> float:
+        value = self[count] = 1.0 + math.log(count)
+        return value
+
+
+_SUBLINEAR_TF = _SublinearTF()
 
 
 def word_features(normalized: str) -> list[str]:
@@ -107,13 +124,18 @@ def _count_features(texts: list[str], low: int, high: int) -> list[tuple[str, li
     word_start = np.concatenate([[0], np.cumsum(word_len)[:-1]]) if n_words else np.zeros(0, dtype=np.int64)
     flat = np.fromiter((g for gs in per_word for g in gs), dtype=np.int32, count=int(word_len.sum()))
     occ_len = word_len[tok]
+    total = int(occ_len.sum())
+    index = np.int32 if total < 2**31 else np.int64  # halves the biggest temporaries
     c_rows = np.repeat(row, occ_len)
-    offsets = np.repeat(word_start[tok] - np.cumsum(occ_len) + occ_len, occ_len) + np.arange(occ_len.sum())
+    offsets = np.repeat((word_start[tok] - np.cumsum(occ_len) + occ_len).astype(index), occ_len)
+    offsets += np.arange(total, dtype=index)
     c_cols = flat[offsets]
+    del offsets, occ_len
     blocks = []
     for prefix, names, rows, cols in (("w", w_names, w_rows, w_cols), ("c", list(grams), c_rows, c_cols)):
         names, cols = _sorted_vocabulary(names, cols)
         counts = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(names)))
+        del rows, cols
         counts.sum_duplicates()
         counts.sort_indices()
         blocks.append((prefix, names, counts))
@@ -125,11 +147,19 @@ def _sparse_dot(cols: np.ndarray, weights: np.ndarray, indptr: np.ndarray, indic
     """Multiply a column-compressed matrix by a sparse query vector given as (columns, weights)."""
     if not len(cols):
         return np.zeros(n_rows, dtype=np.float64)
-    starts, ends = indptr[cols].tolist(), indptr[cols + 1].tolist()
-    # Postings are contiguous: copying one slice per feature beats computing every offset.
-    rows = np.concatenate([indices[s:e] for s, e in zip(starts, ends)])
-    values = np.concatenate([data[s:e] for s, e in zip(starts, ends)]) * np.repeat(weights, np.subtract(ends, starts))
-    return np.bincount(rows, weights=values, minlength=n_rows)
+    starts = indptr[cols]
+    lengths = indptr[cols + 1] - starts
+    if lengths.sum() >= 256 * len(cols):
+        # Long postings (a large knowledge base): copying one contiguous slice per feature is
+        # cheaper than computing every offset. Same values in the same order as below.
+        bounds = list(zip(starts.tolist(), (starts + lengths).tolist(), strict=True))
+        rows = np.concatenate([indices[s:e] for s, e in bounds])
+        values = np.concatenate([data[s:e] for s, e in bounds]) * np.repeat(weights, lengths)
+        return np.bincount(rows, weights=values, minlength=n_rows)
+    # Gather every posting of the question's features in one vectorised step.
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    values = data[offsets] * np.repeat(weights, lengths)
+    return np.bincount(indices[offsets], weights=values, minlength=n_rows)
 
 
 def _row_dots(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
@@ -191,9 +221,12 @@ class IntentMatcher:
         vocab: dict[str, int] = {}
         idf_parts = []
         # The same matrices as TfidfVectorizer(analyzer=word_features / char_features), counted faster.
-        for prefix, names, counts in _count_features(texts, self.char_ngram_min, self.char_ngram_max):
+        counted = _count_features(texts, self.char_ngram_min, self.char_ngram_max)
+        while counted:
+            prefix, names, counts = counted.pop(0)
             transformer = TfidfTransformer(sublinear_tf=True, norm="l2")
             matrix = transformer.fit_transform(counts)
+            del counts  # free each count matrix as soon as it is weighted
             offset = len(vocab)
             vocab.update({f"{prefix}|{feat}": offset + col for col, feat in enumerate(names)})
             idf_parts.append(transformer.idf_.astype(np.float32))
@@ -201,28 +234,33 @@ class IntentMatcher:
         from scipy.sparse import hstack
 
         matrix = hstack(blocks).tocsr()
+        del blocks
         csc = matrix.tocsc()
         centroids = _centroids(matrix, np.asarray(owners), len(intent_ids)).tocsc()
         centroid_rows = centroids.tocsr()
         # Row-compressed copies of both matrices: the exact rescoring step of `_shortlist`.
-        self.rows_indptr_ = matrix.indptr.astype(np.int64)
-        self.rows_indices_ = matrix.indices.astype(np.int32)
-        self.rows_data_ = matrix.data.astype(np.float32)
-        self.centroid_rows_indptr_ = centroid_rows.indptr.astype(np.int64)
-        self.centroid_rows_indices_ = centroid_rows.indices.astype(np.int32)
-        self.centroid_rows_data_ = centroid_rows.data.astype(np.float32)
-        self.centroid_indptr_ = centroids.indptr.astype(np.int64)
-        self.centroid_indices_ = centroids.indices.astype(np.int32)
-        self.centroid_data_ = centroids.data.astype(np.float32)
+        self.rows_indptr_ = matrix.indptr.astype(np.int64, copy=False)
+        self.rows_indices_ = matrix.indices.astype(np.int32, copy=False)
+        self.rows_data_ = matrix.data.astype(np.float32, copy=False)
+        self.centroid_rows_indptr_ = centroid_rows.indptr.astype(np.int64, copy=False)
+        self.centroid_rows_indices_ = centroid_rows.indices.astype(np.int32, copy=False)
+        self.centroid_rows_data_ = centroid_rows.data.astype(np.float32, copy=False)
+        self.centroid_indptr_ = centroids.indptr.astype(np.int64, copy=False)
+        self.centroid_indices_ = centroids.indices.astype(np.int32, copy=False)
+        self.centroid_data_ = centroids.data.astype(np.float32, copy=False)
         self.vocabulary_ = vocab
         self.idf_ = np.concatenate(idf_parts)
-        self.indptr_ = csc.indptr.astype(np.int64)
-        self.indices_ = csc.indices.astype(np.int32)
-        self.data_ = csc.data.astype(np.float32)
+        self.indptr_ = csc.indptr.astype(np.int64, copy=False)
+        self.indices_ = csc.indices.astype(np.int32, copy=False)
+        self.data_ = csc.data.astype(np.float32, copy=False)
         self.examples_ = texts
         self.example_intent_ = np.asarray(owners, dtype=np.int32)
         self.intent_ids_ = intent_ids
         return self
+
+    def clear_caches(self) -> None:
+        """Forget the memoised n-gram columns of the words met so far."""
+        self.__dict__.pop("_grams_memo", None)
 
     def _word_grams(self, word: str) -> tuple[int, ...]:
         """Return the columns of a word's character n-grams found in the vocabulary (memoised)."""
@@ -256,13 +294,13 @@ class IntentMatcher:
         vocabulary = self.vocabulary_
         # Columns in order of first occurrence, as Counter over the features themselves gives them.
         word_counts = Counter(map(vocabulary.get, [f"w|{feat}" for feat in word_features(normalized)]))
-        char_counts = Counter(col for word in normalized.split() for col in self._word_grams(word))
+        char_counts = Counter(chain.from_iterable(map(self._word_grams, normalized.split())))
         for prefix, counts in (("w", word_counts), ("c", char_counts)):
             counts.pop(None, None)
             if not counts:
                 continue
             block_cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter((1.0 + math.log(n) for n in counts.values()), dtype=np.float64, count=len(counts))
+            tf = np.fromiter(map(_SUBLINEAR_TF.__getitem__, counts.values()), dtype=np.float64, count=len(counts))
             idf = self.idf_[block_cols].astype(np.float64)
             keep = idf >= self.min_feature_idf
             block_cols, block_w = block_cols[keep], tf[keep] * idf[keep]
@@ -334,9 +372,9 @@ class IntentMatcher:
         # One call for the whole shortlist: rapidfuzz sorts the question's tokens once.
         fuzzy = process.cdist([normalized], examples, scorer=fuzz.token_sort_ratio, dtype=np.float64)[0].tolist()
         best: dict[int, Candidate] = {}
-        for row, example, ratio in zip(shortlist.tolist(), examples, fuzzy):
-            c = float(cos[row])
-            owner = int(self.example_intent_[row])
+        # Plain Python numbers: indexing NumPy arrays one item at a time is slow.
+        cosines, owners, centroid = cos[shortlist].tolist(), self.example_intent_[shortlist].tolist(), centroid.tolist()
+        for example, ratio, c, owner in zip(examples, fuzzy, cosines, owners, strict=True):
             # The centroid helps a question that mixes words of several examples; it never
             # lowers the score of a question that is close to one example.
             c = min(c, 1.0)
