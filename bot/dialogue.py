@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.knowledge import Intent, KnowledgeBase
-from bot.text import content_tokens, find_phrases
+from bot.text import content_tokens
 
 # Words that only glue a follow-up together ("et pour l'ASI ?").
 _FOLLOW_UP_GLUE = frozenset({"et", "pour", "sur", "concernant", "alors", "ou", "encore"})
@@ -40,8 +40,8 @@ class Conversation:
 
 def mentioned_subjects(kb: KnowledgeBase, normalized: str) -> list[str]:
     """Return the subjects a normalised question names, in order of appearance."""
-    aliases = {alias: sid for sid, subject in kb.subjects.items() for alias in subject.aliases}
-    return list(dict.fromkeys(aliases[phrase] for _, _, phrase in find_phrases(normalized, aliases)))
+    aliases = kb.subject_aliases
+    return list(dict.fromkeys(aliases[phrase] for _, _, phrase in kb.subject_finder.find(normalized)))
 
 
 def focused_subjects(kb: KnowledgeBase, normalized: str) -> list[str]:
@@ -56,8 +56,8 @@ def focused_subjects(kb: KnowledgeBase, normalized: str) -> list[str]:
 
 def asked_facet(kb: KnowledgeBase, normalized: str) -> str:
     """Return the facet a question asks about ("" if none), by its trigger phrases."""
-    triggers = {t: fid for fid, ts in kb.facets.items() for t in ts}
-    spans = find_phrases(normalized, triggers)
+    triggers = kb.facet_triggers
+    spans = kb.facet_finder.find(normalized)
     if not spans:
         return ""
     # The longest trigger is the most specific one ("adresse mail" beats "adresse").

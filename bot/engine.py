@@ -272,8 +272,8 @@ class Engine:
                   explanation: dict[str, Any]) -> Reply:
         kb = state.kb
         answer = kb.answer_of(intent_id)
-        topic = next((t for t in kb.topics if answer.id in t.answers), None)
-        siblings = [i.id for i in kb.intents.values() if topic and i.answer in topic.answers and i.id != intent_id][:3]
+        topic = kb.topic_of_answer.get(answer.id)
+        siblings = [i for i in kb.topic_intents[topic] if i != intent_id][:3] if topic else []
         return Reply(question, ANSWERED, answer.text, intent=intent_id, confidence=confidence, title=answer.title,
                      source=answer.source, related=self._suggestions(state, siblings), explanation=explanation)
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from bot.dialogue import focused_subjects
 from bot.knowledge import KnowledgeBase
-from bot.text import content_tokens
+from bot.text import PhraseFinder, content_tokens
 
 _STEM = 5  # French words sharing their first letters are usually the same family (cree/creation)
 MAX_KEY_TERMS = 60  # a question longer than this is judged on its first key terms
@@ -46,7 +45,7 @@ class KeyTermGuard:
             terms[owner].update(content_tokens(text))
             framing[owner].append(text)
         aliases = {alias: sid for sid, s in kb.subjects.items() for alias in s.aliases}
-        alias_phrases = _Phrases(aliases)
+        alias_phrases = PhraseFinder(aliases)
 
         self._terms: dict[str, tuple[str, ...]] = {}
         self._term_sets: dict[str, frozenset[str]] = {}  # the same words, for O(1) membership tests
@@ -55,7 +54,7 @@ class KeyTermGuard:
         self._family: dict[str, frozenset[str]] = {}  # the intent's subject, what contains it, what it contains
         # Trigger words of the exclusive facets ("nom", "quand") that an intent's own examples use.
         self._facet_words: dict[str, frozenset[str]] = {}
-        trigger_phrases = self._trigger_phrases = _Phrases(t for f in kb.exclusive_facets for t in kb.facets[f])
+        trigger_phrases = self._trigger_phrases = PhraseFinder(t for f in kb.exclusive_facets for t in kb.facets[f])
         for intent_id, intent in kb.intents.items():
             answer = kb.answers[intent.answer]
             title, body = kb.normalize(answer.title), kb.normalize(answer.text)
@@ -64,12 +63,12 @@ class KeyTermGuard:
             self._term_sets[intent_id] = frozenset(words)
             self._stems[intent_id] = frozenset(w[:_STEM] for w in words if len(w) >= _STEM)
             # Subjects named in the examples or title: what the intent is about (not the answer body).
-            named = {aliases[p] for text in framing[intent_id] + [title] for p in alias_phrases.found(text)}
+            named = {aliases[p] for text in framing[intent_id] + [title] for _, _, p in alias_phrases.find(text)}
             own = {intent.subject, *kb.ancestors(intent.subject)} if intent.subject else set()
             self._subjects[intent_id] = frozenset(named | own)
             self._family[intent_id] = frozenset(own | {s for s in kb.subjects if intent.subject in kb.ancestors(s)})
             self._facet_words[intent_id] = frozenset(
-                p for text in framing[intent_id] + [title] for p in trigger_phrases.found(text))
+                p for text in framing[intent_id] + [title] for _, _, p in trigger_phrases.find(text))
         self._known = frozenset(t for words in self._terms.values() for t in words)
         self._known_list = tuple(sorted(self._known))
         # Rarity across intents: "ssi" says little about which intent is meant, "rogatoires" a lot.
@@ -178,7 +177,7 @@ class KeyTermGuard:
         asked = self._exclusive_memo.get(normalized)  # computed once per question, not per candidate
         if asked is None:
             triggers = {t: f for f in self.kb.exclusive_facets for t in self.kb.facets[f]}
-            asked = sorted({triggers[p] for p in self._trigger_phrases.found(normalized)})
+            asked = sorted({triggers[p] for _, _, p in self._trigger_phrases.find(normalized)})
             _remember(self._exclusive_memo, normalized, asked)
         return asked
 
@@ -191,41 +190,6 @@ class _Question:
     rarity: tuple[float, ...]
     weights: tuple[float, ...] | None = None
     covered: dict[str, tuple[bool, ...]] = field(default_factory=dict)
-
-
-class _Phrases:
-    """The phrases of a fixed set that a text contains, by find_phrases' rule (longest first, no overlap).
-
-    Each phrase is filed under its rarest word and only phrases whose words all occur in the text
-    are tried, so building the guard stays linear in the data with thousands of subject aliases
-    ("ssi de dakar" is filed under "dakar", not under "ssi").
-    """
-
-    def __init__(self, phrases: Iterable[str]) -> None:
-        unique = {p: tuple(p.split()) for p in phrases}
-        df = Counter(w for words in unique.values() for w in set(words))
-        self._by_word: dict[str, list[tuple[int, str, tuple[str, ...], frozenset[str]]]] = {}
-        for phrase, words in unique.items():
-            if words:
-                key = min(sorted(set(words)), key=df.__getitem__)
-                self._by_word.setdefault(key, []).append((-len(words), phrase, words, frozenset(words)))
-
-    def found(self, text: str) -> set[str]:
-        """Return the phrases find_phrases(text, phrases) would return spans of."""
-        toks = text.split()
-        present = set(toks)
-        entries = sorted({e[:3] for t in present for e in self._by_word.get(t, ()) if e[3] <= present})
-        if len(entries) <= 1:  # a lone phrase overlaps nothing: it counts if it occurs at all
-            return {p for _, p, words in entries if f" {' '.join(words)} " in f" {' '.join(toks)} "}
-        taken = [False] * len(toks)
-        found: set[str] = set()
-        for _, phrase, words in entries:
-            n = len(words)
-            for i in range(len(toks) - n + 1):
-                if toks[i] == words[0] and tuple(toks[i:i + n]) == words and not any(taken[i:i + n]):
-                    taken[i:i + n] = [True] * n
-                    found.add(phrase)
-        return found
 
 
 _MEMO_SIZE = 20_000

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from bot.text import Lexicon, french_typography, normalize
+from bot.text import Lexicon, PhraseFinder, french_typography, normalize
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,46 @@ class KnowledgeBase:
         """Return the answer an intent points at."""
         return self.answers[self.intents[intent_id].answer]
 
+    @cached_property
+    def subject_aliases(self) -> dict[str, str]:
+        """Return every subject alias with its subject id."""
+        return {alias: sid for sid, subject in self.subjects.items() for alias in subject.aliases}
+
+    @cached_property
+    def subject_finder(self) -> PhraseFinder:
+        return PhraseFinder(self.subject_aliases)
+
+    @cached_property
+    def facet_triggers(self) -> dict[str, str]:
+        """Return every facet trigger phrase with its facet id."""
+        return {t: fid for fid, ts in self.facets.items() for t in ts}
+
+    @cached_property
+    def facet_finder(self) -> PhraseFinder:
+        return PhraseFinder(self.facet_triggers)
+
+    @cached_property
+    def topic_of_answer(self) -> dict[str, Topic]:
+        """Return the (first) topic of each answer id."""
+        topics: dict[str, Topic] = {}
+        for topic in self.topics:
+            for answer_id in topic.answers:
+                topics.setdefault(answer_id, topic)
+        return topics
+
+    @cached_property
+    def topic_intents(self) -> dict[Topic, tuple[str, ...]]:
+        """Return the intents whose answer belongs to each topic, in data order."""
+        topics_of: dict[str, list[Topic]] = {}
+        for topic in self.topics:
+            for answer_id in dict.fromkeys(topic.answers):
+                topics_of.setdefault(answer_id, []).append(topic)
+        members: dict[Topic, list[str]] = {t: [] for t in self.topics}
+        for intent in self.intents.values():
+            for topic in topics_of.get(intent.answer, ()):
+                members[topic].append(intent.id)
+        return {t: tuple(ids) for t, ids in members.items()}
+
 
 # Schemas: key -> (type, required). Anything else in a table is reported as unknown.
 _ANSWER_KEYS: dict[str, tuple[type, bool]] = {
@@ -156,22 +197,25 @@ class _Collector:
     def add(self, path: Path, line: int | None, item: str, message: str, severity: str = "error") -> None:
         self.problems.append(Problem(path, line, item, message, severity))
 
+    def add_at(self, path: Path, item: str, message: str, severity: str = "error") -> None:
+        """Report a problem on `item`, locating its line only now (the search is slow on big files)."""
+        self.add(path, self.line_of(path, item), item, message, severity)
+
     def check_table(self, path: Path, item: str, table: Any, schema: dict[str, tuple[type, bool]], what: str) -> bool:
         """Report unknown/missing keys and wrong types of one table; return True when usable."""
-        line = self.line_of(path, item)
         if not isinstance(table, dict):
-            self.add(path, line, item, f"each {what} must be a table, got {type(table).__name__}")
+            self.add_at(path, item, f"each {what} must be a table, got {type(table).__name__}")
             return False
         ok = True
         for key in sorted(set(table) - set(schema)):
-            self.add(path, line, item, f"unknown key {key!r} in {what}; allowed: {', '.join(schema)}")
+            self.add_at(path, item, f"unknown key {key!r} in {what}; allowed: {', '.join(schema)}")
         for key, (kind, required) in schema.items():
             if key not in table:
                 if required:
-                    self.add(path, line, item, f"missing key {key!r} in {what}")
+                    self.add_at(path, item, f"missing key {key!r} in {what}")
                     ok = False
             elif not isinstance(table[key], kind):
-                self.add(path, line, item, f"{key!r} must be a {kind.__name__}, got {type(table[key]).__name__}")
+                self.add_at(path, item, f"{key!r} must be a {kind.__name__}, got {type(table[key]).__name__}")
                 ok = False
         return ok
 
@@ -272,18 +316,20 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
 
 def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str, Intent],
                  subjects: dict[str, Subject], facets: dict[str, tuple[str, ...]]) -> None:
+    first_id: dict[tuple[str, str], str] = {}  # smallest intent id answering each (subject, facet)
+    for o in intents.values():
+        key = (o.subject, o.facet)
+        if key not in first_id or o.id < first_id[key]:
+            first_id[key] = o.id
     for intent in intents.values():
-        line = col.line_of(intent.path, intent.id)
         if intent.answer not in answers:
-            col.add(intent.path, line, intent.id, f"points at answer {intent.answer!r}, which no file in knowledge/ defines")
+            col.add_at(intent.path, intent.id, f"points at answer {intent.answer!r}, which no file in knowledge/ defines")
         if intent.subject and intent.subject not in subjects:
-            col.add(intent.path, line, intent.id, f"unknown subject {intent.subject!r}; define it under [subjects] in intents/")
-        if intent.facet and intent.subject and (intent.subject, intent.facet) in {
-            (o.subject, o.facet) for o in intents.values() if o.id < intent.id
-        }:
-            col.add(intent.path, line, intent.id, f"another intent already answers facet {intent.facet!r} of {intent.subject!r}")
+            col.add_at(intent.path, intent.id, f"unknown subject {intent.subject!r}; define it under [subjects] in intents/")
+        if intent.facet and intent.subject and first_id[(intent.subject, intent.facet)] < intent.id:
+            col.add_at(intent.path, intent.id, f"another intent already answers facet {intent.facet!r} of {intent.subject!r}")
         if not intent.examples:
-            col.add(intent.path, line, intent.id, "has no examples; add at least a few questions")
+            col.add_at(intent.path, intent.id, "has no examples; add at least a few questions")
     for answer in answers.values():
         if not answer.text:
             col.add(answer.path, col.line_of(answer.path, answer.id), answer.id, "empty answer text")

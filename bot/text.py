@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
@@ -50,11 +51,24 @@ _SPACES_RE = re.compile(r"\s+")
 _LINK_WORDS = ("de", "la", "le", "les", "du", "des", "en", "a", "au", "aux", "et", "contre", "l", "d")
 
 
+class _CombiningMarks(dict[int, int | None]):
+    """A str.translate table deleting combining marks, filled in as characters are met."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_COMBINING_MARKS = _CombiningMarks()
+
+
 def strip_accents(text: str) -> str:
     """Return `text` without diacritics (é -> e, œ -> oe)."""
     text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKD", text).translate(_COMBINING_MARKS)
 
 
 def _basic(text: str) -> str:
@@ -98,7 +112,7 @@ class Lexicon:
             words = [w for w in _rewrite_sms(_basic(long_form).split()) if w not in _LINK_WORDS]
             if words:
                 body = link.join(re.escape(w) + "s?" for w in words)
-                patterns.append((re.compile(r"\b" + body + r"\b"), acronym))
+                patterns.append((re.compile(r"\b" + body + r"\b"), acronym, words[0]))
         self._acronym_patterns = patterns
         self._synonyms: dict[str, str] = {}
         phrases = []
@@ -107,17 +121,20 @@ class Lexicon:
             for variant in variants:
                 form = " ".join(_rewrite_sms(_basic(variant).split()))
                 if " " in form:
-                    phrases.append((re.compile(r"\b" + re.escape(form) + r"\b"), target))
+                    phrases.append((re.compile(r"\b" + re.escape(form) + r"\b"), target, form))
                 elif form:
                     self._synonyms[form] = target
         self._phrase_synonyms = sorted(phrases, key=lambda p: -len(p[0].pattern))
 
     def apply(self, text: str) -> str:
         """Contract acronyms' long forms and rewrite synonyms in normalised `text`."""
-        for pattern, acronym in self._acronym_patterns:
-            text = pattern.sub(acronym, text)
-        for pattern, target in self._phrase_synonyms:
-            text = pattern.sub(target, text)
+        # A pattern whose first word is not in the text cannot match: skip the regex.
+        for pattern, acronym, needle in self._acronym_patterns:
+            if needle in text:
+                text = pattern.sub(acronym, text)
+        for pattern, target, needle in self._phrase_synonyms:
+            if needle in text:
+                text = pattern.sub(target, text)
         if self._synonyms:
             text = " ".join(self._synonyms.get(t, t) for t in text.split())
         return text
@@ -138,19 +155,40 @@ def normalize(text: str, lexicon: Lexicon | None = None) -> str:
 
 def find_phrases(normalized: str, phrases: Iterable[str]) -> list[tuple[int, int, str]]:
     """Return non-overlapping (start, end, phrase) token spans of `phrases` in `normalized`, longest first."""
-    toks = normalized.split()
-    taken = [False] * len(toks)
-    found: list[tuple[int, int, str]] = []
-    for phrase in sorted(set(phrases), key=lambda p: -len(p.split())):
-        words = phrase.split()
-        n = len(words)
-        if not n:
-            continue
-        for i in range(len(toks) - n + 1):
-            if toks[i:i + n] == words and not any(taken[i:i + n]):
-                taken[i:i + n] = [True] * n
-                found.append((i, i + n, phrase))
-    return sorted(found)
+    return PhraseFinder(phrases).find(normalized)
+
+
+class PhraseFinder:
+    """Find a fixed set of phrases in texts: longest phrases first, no two spans overlapping.
+
+    Each phrase is filed under its rarest word and only phrases whose words all occur in the text
+    are tried, so the cost does not grow with the number of phrases ("ssi de dakar" is filed under
+    "dakar", not under "ssi").
+    """
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        unique = {p: tuple(p.split()) for p in set(phrases)}
+        df = Counter(w for words in unique.values() for w in set(words))
+        self._by_word: dict[str, list[tuple[int, str, tuple[str, ...], frozenset[str]]]] = {}
+        for phrase, words in unique.items():
+            if words:
+                key = min(sorted(set(words)), key=df.__getitem__)
+                self._by_word.setdefault(key, []).append((-len(words), phrase, words, frozenset(words)))
+
+    def find(self, normalized: str) -> list[tuple[int, int, str]]:
+        """Return the (start, end, phrase) token spans found in `normalized`, in text order."""
+        toks = normalized.split()
+        present = set(toks)
+        entries = sorted({e[:3] for t in present for e in self._by_word.get(t, ()) if e[3] <= present})
+        taken = [False] * len(toks)
+        found: list[tuple[int, int, str]] = []
+        for _, phrase, words in entries:
+            n = len(words)
+            for i in range(len(toks) - n + 1):
+                if toks[i] == words[0] and tuple(toks[i:i + n]) == words and not any(taken[i:i + n]):
+                    taken[i:i + n] = [True] * n
+                    found.append((i, i + n, phrase))
+        return sorted(found)
 
 
 # Words that carry no topic: articles, pronouns, question words, politeness, generic verbs.
