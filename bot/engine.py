@@ -82,7 +82,8 @@ class Engine:
         self._state = self._build()
         self._reload_lock = threading.Lock()
         m = config.maintenance
-        self.unanswered = UnansweredLog(config.paths.unanswered_log, m.log_max_bytes, m.log_backups) if log_unanswered else None
+        self.unanswered = (UnansweredLog(config.paths.unanswered_log, m.log_max_bytes, m.log_backups)
+                           if log_unanswered else None)
 
     def _build(self) -> _State:
         paths = self.config.paths
@@ -149,7 +150,8 @@ class Engine:
         state = self._state
         if intent_id not in state.kb.intents:
             return Reply(question or intent_id, FALLBACK, _t(UNKNOWN_CHOICE), explanation={"rule": "unknown intent"})
-        reply = self._answered(state, question or state.kb.answer_of(intent_id).title, intent_id, 1.0, {"rule": "picked"})
+        title = state.kb.answer_of(intent_id).title
+        reply = self._answered(state, question or title, intent_id, 1.0, {"rule": "picked"})
         self._commit(state, reply, conversation if conversation is not None else Conversation(),
                      time.time() if now is None else now)
         return reply
@@ -241,11 +243,13 @@ class Engine:
         best = allowed[0]
         runner_up = allowed[1].score if len(allowed) > 1 else 0.0
         if best.score >= d.answer_threshold and best.score - runner_up >= d.margin:
-            explanation["rule"] = f"confidence {best.score:.2f} >= {d.answer_threshold} and margin {best.score - runner_up:.2f} >= {d.margin}"
+            explanation["rule"] = (f"confidence {best.score:.2f} >= {d.answer_threshold} "
+                                   f"and margin {best.score - runner_up:.2f} >= {d.margin}")
             return self._answered(state, question, best.intent, best.score, explanation)
         offered = [c.intent for c in allowed if c.score >= d.clarify_threshold][: d.max_suggestions]
         if offered:
-            explanation["rule"] = f"confidence {best.score:.2f} or margin {best.score - runner_up:.2f} too low to answer: clarify"
+            explanation["rule"] = (f"confidence {best.score:.2f} or margin {best.score - runner_up:.2f} "
+                                   "too low to answer: clarify")
             suggestions = self._suggestions(state, offered)
             lines = [CLARIFY_INTRO] + [f"  {n}. {s.title}" for n, s in enumerate(suggestions, 1)] + [CLARIFY_OUTRO]
             return Reply(question, CLARIFY, _t("\n".join(lines)), confidence=best.score,
@@ -290,9 +294,10 @@ class Engine:
 
 
 def _describe(candidate: Candidate, verdict: GuardVerdict) -> dict[str, Any]:
+    guard = {"uncovered": verdict.uncovered, "share": verdict.share, "foreign_subjects": verdict.foreign_subjects,
+             "passed": verdict.passed}
     return {"intent": candidate.intent, "score": candidate.score, "tfidf": candidate.tfidf, "fuzzy": candidate.fuzzy,
-            "example": candidate.example, "guard": {"uncovered": verdict.uncovered, "share": verdict.share,
-                                                    "foreign_subjects": verdict.foreign_subjects, "passed": verdict.passed}}
+            "example": candidate.example, "guard": guard}
 
 
 EMPTY_QUESTION = "Posez-moi une question, par exemple : « Qu'est-ce que la DCI ? »"

@@ -41,7 +41,7 @@ class KeyTermGuard:
         self.fuzzy_cover = fuzzy_cover
         terms: dict[str, set[str]] = {i: set() for i in kb.intents}
         framing: dict[str, list[str]] = {i: [] for i in kb.intents}
-        for text, owner in zip(examples, owners):
+        for text, owner in zip(examples, owners, strict=True):
             terms[owner].update(content_tokens(text))
             framing[owner].append(text)
         aliases = {alias: sid for sid, s in kb.subjects.items() for alias in s.aliases}
@@ -154,7 +154,8 @@ class KeyTermGuard:
         described = [s for s in named if self.kb.subjects[s].described]
         # A question about one described subject ("qui dirige la DCI ?") is answered about that
         # subject's family only, not by an intent that merely mentions it ("les SSI, services de la DCI").
-        off_subject = len(described) == 1 and bool(self._family[intent_id]) and described[0] not in self._family[intent_id]
+        family = self._family[intent_id]
+        off_subject = len(described) == 1 and bool(family) and described[0] not in family
         # A question naming several subjects is fine if the intent is about one of them.
         conflict = bool(named) and len(foreign) == len(named)
         intent = self.kb.intents[intent_id]
@@ -171,7 +172,8 @@ class KeyTermGuard:
             question.weights = tuple(self.weight(t) for t in question.key_terms)
         total = sum(question.weights)
         share = sum(w for w, ok in zip(question.weights, flags, strict=True) if not ok) / total if total else 0.0
-        return GuardVerdict(uncovered, round(share, 3), foreign + wrong_facet, not conflict and share <= self.max_uncovered)
+        passed = not conflict and share <= self.max_uncovered
+        return GuardVerdict(uncovered, round(share, 3), foreign + wrong_facet, passed)
 
     def _asked_exclusive(self, normalized: str) -> list[str]:
         asked = self._exclusive_memo.get(normalized)  # computed once per question, not per candidate

@@ -190,7 +190,8 @@ class _Collector:
 
     def line_of(self, path: Path, item_id: str) -> int | None:
         """Return the line where `id = "item_id"` (or a table named item_id) is written."""
-        pattern = re.compile(r'^\s*(?:id\s*=\s*["\']' + re.escape(item_id) + r'["\']|\[[^\]]*\b' + re.escape(item_id) + r"\])", re.M)
+        item = re.escape(item_id)
+        pattern = re.compile(r'^\s*(?:id\s*=\s*["\']' + item + r'["\']|\[[^\]]*\b' + item + r"\])", re.M)
         match = pattern.search(self._texts.get(path, ""))
         return self._texts[path].count("\n", 0, match.start()) + 1 if match else None
 
@@ -251,7 +252,8 @@ def _read_answers(col: _Collector, folder: Path) -> tuple[dict[str, Answer], lis
             if not col.check_table(path, item, table, _ANSWER_KEYS, "answer"):
                 continue
             if item in answers:
-                col.add(path, col.line_of(path, item), item, f"duplicate answer id (also in {answers[item].path.name}); rename one")
+                col.add(path, col.line_of(path, item), item,
+                        f"duplicate answer id (also in {answers[item].path.name}); rename one")
                 continue
             if not _ID_RE.match(item):
                 col.add(path, col.line_of(path, item), item, "ids use lowercase letters, digits, '_' and '.' only")
@@ -304,13 +306,15 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
             if not col.check_table(path, item, table, _INTENT_KEYS, "intent"):
                 continue
             if item in intents:
-                col.add(path, col.line_of(path, item), item, f"duplicate intent id (also in {intents[item].path.name}); rename one")
+                col.add(path, col.line_of(path, item), item,
+                        f"duplicate intent id (also in {intents[item].path.name}); rename one")
                 continue
             bad = [e for e in table["examples"] if not isinstance(e, str) or not e.strip()]
             if bad:
                 col.add(path, col.line_of(path, item), item, f"examples must be non-empty strings, found {bad[0]!r}")
             examples = tuple(e.strip() for e in table["examples"] if isinstance(e, str) and e.strip())
-            intents[item] = Intent(item, table["answer"], topic, path, examples, table.get("subject", ""), table.get("facet", ""))
+            intents[item] = Intent(item, table["answer"], topic, path, examples,
+                                   table.get("subject", ""), table.get("facet", ""))
     return intents, subjects, facets, synonyms, frozenset(exclusive)
 
 
@@ -323,11 +327,14 @@ def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str,
             first_id[key] = o.id
     for intent in intents.values():
         if intent.answer not in answers:
-            col.add_at(intent.path, intent.id, f"points at answer {intent.answer!r}, which no file in knowledge/ defines")
+            col.add_at(intent.path, intent.id,
+                       f"points at answer {intent.answer!r}, which no file in knowledge/ defines")
         if intent.subject and intent.subject not in subjects:
-            col.add_at(intent.path, intent.id, f"unknown subject {intent.subject!r}; define it under [subjects] in intents/")
+            col.add_at(intent.path, intent.id,
+                       f"unknown subject {intent.subject!r}; define it under [subjects] in intents/")
         if intent.facet and intent.subject and first_id[(intent.subject, intent.facet)] < intent.id:
-            col.add_at(intent.path, intent.id, f"another intent already answers facet {intent.facet!r} of {intent.subject!r}")
+            col.add_at(intent.path, intent.id,
+                       f"another intent already answers facet {intent.facet!r} of {intent.subject!r}")
         if not intent.examples:
             col.add_at(intent.path, intent.id, "has no examples; add at least a few questions")
     for answer in answers.values():

@@ -71,7 +71,7 @@ _SUBLINEAR_TF = _SublinearTF()
 def word_features(normalized: str) -> list[str]:
     """Return word unigrams and bigrams."""
     toks = normalized.split()
-    return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:])]
+    return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]  # consecutive pairs
 
 
 def char_features(normalized: str, low: int, high: int) -> list[str]:

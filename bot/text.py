@@ -39,7 +39,8 @@ SMS_FORMS: Mapping[str, str] = {
     "chuis": "je suis", "jsuis": "je suis", "jsp": "je ne sais pas", "vs": "vous", "qqn": "quelqu un",
     "qqch": "quelque chose", "infos": "information", "info": "information",
     "informations": "information", "pb": "probleme", "cb": "combien", "cbn": "combien",
-    "auj": "aujourd hui", "nb": "nombre", "nbr": "nombre", "ajd": "aujourd hui", "t": "tu", "ct": "ce etait", "g": "je ai",
+    "auj": "aujourd hui", "nb": "nombre", "nbr": "nombre", "ajd": "aujourd hui", "t": "tu", "ct": "ce etait",
+    "g": "je ai",
 }
 _SMS_BIGRAMS = {("e", "mail"): "courriel", ("e", "mails"): "courriel", ("y", "a"): "y a"}
 

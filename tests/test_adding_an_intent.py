@@ -40,7 +40,9 @@ examples = [
   "dans quelle langue répondez-vous ?",
 ]
 '''
-NEW_ANSWER = french_typography("Je réponds uniquement en français. Posez-moi votre question en français, même avec des fautes ou sans accents.")
+NEW_ANSWER = french_typography(
+    "Je réponds uniquement en français. Posez-moi votre question en français, même avec des fautes ou sans accents."
+)
 
 
 def append(path: Path, block: str) -> None:

@@ -98,5 +98,6 @@ def test_unanswered_questions_are_logged_without_user_identity(config, tmp_path)
     engine.reply("le budget de la DCI", Conversation(), channel="console")
     engine.reply("Qu'est-ce que la DCI ?", Conversation(), channel="console")
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-    assert [(e["question"], e["channel"], e["status"]) for e in entries] == [("le budget de la DCI", "console", "fallback")]
+    actual = [(e["question"], e["channel"], e["status"]) for e in entries]
+    assert actual == [("le budget de la DCI", "console", "fallback")]
     assert set(entries[0]) == {"time", "channel", "status", "question", "candidates"}

@@ -32,9 +32,10 @@ def test_query_vector_equals_scikit_learn_transform(kb: KnowledgeBase) -> None:
     reference = TfidfVectorizer(analyzer=word_features, sublinear_tf=True, norm="l2").fit(matcher.examples_)
     for text in ["ce est quoi la dci", "le courriel du ssi de nouakchott nouakchott", "zzz inconnu dci"]:
         cols, weights = matcher.vectorize(text)
-        ours = dict(zip(cols.tolist(), weights.tolist()))
+        ours = dict(zip(cols.tolist(), weights.tolist(), strict=True))
         row = reference.transform([text])
-        expected = {matcher.vocabulary_[f"w|{feat}"]: row[0, col] for feat, col in reference.vocabulary_.items() if row[0, col]}
+        expected = {matcher.vocabulary_[f"w|{feat}"]: row[0, col]
+                    for feat, col in reference.vocabulary_.items() if row[0, col]}
         assert ours.keys() == expected.keys()
         assert np.allclose([ours[k] for k in expected], list(expected.values()), atol=1e-5)
 
