@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.config import Config
@@ -269,7 +269,7 @@ class Engine:
             score = (1 - d.coverage_weight) * c.score + d.coverage_weight * state.guard.coverage(normalized, c.intent)
             if state.kb.intents[c.intent].subject in named:
                 score += d.subject_bonus
-            ranked.append(replace(c, score=round(score / (1.0 + d.subject_bonus), 4)))  # back to 0-1
+            ranked.append(Candidate(c.intent, round(score / (1.0 + d.subject_bonus), 4), c.tfidf, c.fuzzy, c.example))
         return sorted(ranked, key=lambda c: -c.score)
 
     def _answered(self, state: _State, question: str, intent_id: str, confidence: float,

@@ -371,7 +371,7 @@ class IntentMatcher:
         examples = [self.examples_[row] for row in shortlist.tolist()]
         # One call for the whole shortlist: rapidfuzz sorts the question's tokens once.
         fuzzy = process.cdist([normalized], examples, scorer=fuzz.token_sort_ratio, dtype=np.float64)[0].tolist()
-        best: dict[int, Candidate] = {}
+        best: dict[int, tuple[float, float, float, str]] = {}
         # Plain Python numbers: indexing NumPy arrays one item at a time is slow.
         cosines, owners, centroid = cos[shortlist].tolist(), self.example_intent_[shortlist].tolist(), centroid.tolist()
         for example, ratio, c, owner in zip(examples, fuzzy, cosines, owners, strict=True):
@@ -380,10 +380,12 @@ class IntentMatcher:
             c = min(c, 1.0)
             tfidf = max(c, (1.0 - self.centroid_weight) * c + self.centroid_weight * min(float(centroid[owner]), 1.0))
             f = ratio / 100.0
-            score = self.tfidf_weight * tfidf + (1.0 - self.tfidf_weight) * f
-            if owner not in best or score > best[owner].score:
-                best[owner] = Candidate(self.intent_ids_[owner], round(score, 4), round(tfidf, 4), round(f, 4), example)
-        return sorted(best.values(), key=lambda cand: -cand.score)[:top]
+            score = round(self.tfidf_weight * tfidf + (1.0 - self.tfidf_weight) * f, 4)
+            if owner not in best or score > best[owner][0]:
+                best[owner] = (score, tfidf, f, example)
+        ranked = sorted(best.items(), key=lambda item: -item[1][0])[:top]
+        return [Candidate(self.intent_ids_[owner], score, round(tfidf, 4), round(f, 4), example)
+                for owner, (score, tfidf, f, example) in ranked]
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: Path) -> None:
