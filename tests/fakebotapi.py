@@ -18,10 +18,14 @@ import contextlib
 import itertools
 import json
 import re
+import signal
+import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -595,3 +599,23 @@ class FakeBotAPI:
                     self._updates.pop(0)
                 else:
                     await asyncio.sleep(0.2)
+
+
+@contextlib.asynccontextmanager
+async def faqbot_telegram(*args: str, env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Run `python -m bot telegram ARGS` for a test; kill it if the test leaves it running."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "telegram", *args, cwd=cwd, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def stop(process: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
+    """Stop a `faqbot telegram` process as systemd does (SIGTERM) and return its stdout and stderr."""
+    process.send_signal(signal.SIGTERM)
+    return await asyncio.wait_for(process.communicate(), 30)

@@ -11,14 +11,13 @@ import json
 import logging
 import os
 import shutil
-import signal
 import stat
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from fakebotapi import ADMIN, OTHER_USER, USER, Call, FakeBotAPI, plain_text
+from fakebotapi import ADMIN, OTHER_USER, USER, Call, FakeBotAPI, faqbot_telegram, plain_text, stop
 
 import bot.channels.telegram as telegram_channel
 from bot.channels.telegram import ADMIN_ONLY, ERROR, FLOOD, NON_TEXT, UNKNOWN_COMMAND, render_reply
@@ -322,11 +321,9 @@ async def test_the_token_appears_nowhere_even_with_forced_errors(tmp_path: Path,
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": SENTINEL, "PYTHONIOENCODING": "utf-8"}
     async with FakeBotAPI(token=SENTINEL) as api:
         api.fail("getMe", status=502)  # start-up retried
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "telegram", "--config", str(config), "--base-url", api.base_url,
-            "--admin", str(ADMIN["id"]), cwd=REPO, env=env,  # no --verbose: DEBUG from the config, the most logged
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        try:
+        # No --verbose: DEBUG comes from the config, the most logged.
+        async with faqbot_telegram("--config", str(config), "--base-url", api.base_url, "--admin", str(ADMIN["id"]),
+                                   env=env, cwd=REPO) as process:
             await api.wait_call("getUpdates", timeout=30, started=True)
             api.fail("sendMessage", status=500, times=1)  # retried
             api.send_text(QUESTIONS[0])
@@ -340,12 +337,7 @@ async def test_the_token_appears_nowhere_even_with_forced_errors(tmp_path: Path,
             api.refuse_connections(1.0, on="sendMessage")
             api.send_text(QUESTIONS[1], user=OTHER_USER)
             await wait_delivered(api, OTHER_USER["id"], 2, timeout=20)
-            process.send_signal(signal.SIGTERM)
-            stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            stdout, stderr = await stop(process)
         sent = [c.text for c in api.calls if c.method == "sendMessage"]
     assert process.returncode == 0
     assert "Refused /reload to user 1002" in stderr.decode()

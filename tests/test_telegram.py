@@ -10,15 +10,13 @@ import io
 import logging
 import os
 import shutil
-import signal
 import socket
 import stat
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
-from fakebotapi import ADMIN, BOT_USERNAME, GROUP, OTHER_USER, USER, Call, FakeBotAPI, plain_text
+from fakebotapi import ADMIN, BOT_USERNAME, GROUP, OTHER_USER, USER, Call, FakeBotAPI, faqbot_telegram, plain_text, stop
 
 from bot.channels.telegram import (
     ADMIN_COMMANDS,
@@ -437,19 +435,11 @@ async def test_faqbot_telegram_serves_and_stops_cleanly(fake_api: FakeBotAPI, tm
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake_api.token, "PYTHONIOENCODING": "utf-8"}
     config = _private_config(tmp_path, telegram_engine.config.paths.cache)
     fake_api.fail("getMe", status=502)  # a transient failure at start-up is retried, not fatal
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "telegram", "--config", str(config),
-        "--base-url", fake_api.base_url, "--verbose",
-        cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
+    async with faqbot_telegram("--config", str(config), "--base-url", fake_api.base_url, "--verbose",
+                               env=env, cwd=REPO) as process:
         await fake_api.wait_call("getUpdates", timeout=30, started=True)
         assert "Tristan Coudert" in seen(await ask(fake_api, "qui dirige le SSI de Nouakchott ?"))
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        _, stderr = await stop(process)
     assert process.returncode == 0
     assert [c.error for c in fake_api.calls_to("getMe")] == [502, None]
     assert fake_api.token not in stderr.decode()
