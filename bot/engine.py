@@ -28,7 +28,6 @@ from bot.text import french_typography
 from bot.unanswered import UnansweredLog
 
 ANSWERED, CLARIFY, FALLBACK = "answered", "clarify", "fallback"
-MAX_QUESTION_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,7 @@ class Engine:
     def _understand(self, state: _State, question: str, context: tuple[str, str] | None) -> Reply:
         """Decide how to answer a question, using the conversation's topic for follow-ups."""
         kb = state.kb
-        normalized = kb.normalize(question[:MAX_QUESTION_CHARS])
+        normalized = kb.normalize(question)  # normalize() reads at most MAX_TEXT_CHARS
         named = focused_subjects(kb, normalized)
         explanation: dict[str, Any] = {"normalized": normalized, "subjects": named,
                                        "context": list(context) if context else None}

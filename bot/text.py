@@ -142,6 +142,7 @@ class Lexicon:
 
 
 _EMPTY_LEXICON = Lexicon()
+MAX_TEXT_CHARS = 2000  # a question longer than this is judged on its beginning
 
 
 @lru_cache(maxsize=8192)
@@ -151,7 +152,7 @@ def _normalize_cached(text: str, lexicon: Lexicon) -> str:
 
 def normalize(text: str, lexicon: Lexicon | None = None) -> str:
     """Return the canonical form of `text` (see the module docstring)."""
-    return _normalize_cached(text[:2000], lexicon or _EMPTY_LEXICON)
+    return _normalize_cached(text[:MAX_TEXT_CHARS], lexicon or _EMPTY_LEXICON)
 
 
 def find_phrases(normalized: str, phrases: Iterable[str]) -> list[tuple[int, int, str]]:
