@@ -185,14 +185,20 @@ class Engine:
         named = focused_subjects(kb, normalized)
         explanation: dict[str, Any] = {"normalized": normalized, "subjects": named,
                                        "context": list(context) if context else None}
-        direct = self._match(state, question, normalized, named, explanation)
+        favoured = named
+        if context and named and all(s in kb.ancestors(context[0]) for s in named):
+            # "le chef du service" while talking about the SSI of Nouakchott's liaison officer:
+            # the general name stands for the service of the conversation.
+            favoured = [context[0], *(s for s in kb.ancestors(context[0]) if s not in named)]
+        direct = self._match(state, question, normalized, favoured, explanation)
         if context is None:
             return direct
         subject, last_facet = context
         described = [s for s in named if kb.subjects[s].described]
         if not described and is_follow_up(kb, normalized):
             return self._follow_up(state, question, normalized, subject, direct, explanation)
-        if len(described) == 1 and last_facet and is_bare_mention(kb, normalized, described[0]):
+        if (len(described) == 1 and last_facet and is_bare_mention(kb, normalized, described[0])
+                and not asked_facet(kb, normalized)):
             intent = kb.intent_for(described[0], last_facet)
             if intent is not None:  # "et l'ASI ?": the same question about another subject
                 explanation["rule"] = f"same facet {last_facet!r} asked about {described[0]!r}"

@@ -44,3 +44,14 @@ def test_context_expires(engine: Engine, config) -> None:
 def test_small_talk_keeps_the_subject(engine: Engine) -> None:
     replies = ask_all(engine, "qui dirige le SSI de Nouakchott ?", "merci", "et son téléphone ?")
     assert [r.intent for r in replies] == ["nouakchott.chef", "conversation.merci", "nouakchott.telephone"]
+
+
+def test_the_service_means_the_one_of_the_conversation(engine: Engine) -> None:
+    replies = ask_all(engine, "qui est l'officier de liaison du SSI de Nouakchott ?", "et le chef du service ?",
+                      "il a quel grade ?")
+    assert [r.intent for r in replies] == ["nouakchott.officier_liaison", "nouakchott.chef", "nouakchott.chef"]
+
+
+def test_a_new_subject_with_a_new_question_is_not_the_same_question(engine: Engine) -> None:
+    replies = ask_all(engine, "qui travaille au SSI de Nouakchott ?", "et il se trouve où, ce service ?")
+    assert [r.intent for r in replies] == ["nouakchott.equipe", "nouakchott.localisation"]
