@@ -44,8 +44,7 @@ class KeyTermGuard:
         for text, owner in zip(examples, owners, strict=True):
             terms[owner].update(content_tokens(text))
             framing[owner].append(text)
-        aliases = {alias: sid for sid, s in kb.subjects.items() for alias in s.aliases}
-        alias_phrases = PhraseFinder(aliases)
+        aliases, alias_phrases = kb.subject_aliases, kb.subject_finder
 
         self._terms: dict[str, tuple[str, ...]] = {}
         self._term_sets: dict[str, frozenset[str]] = {}  # the same words, for O(1) membership tests
@@ -54,7 +53,8 @@ class KeyTermGuard:
         self._family: dict[str, frozenset[str]] = {}  # the intent's subject, what contains it, what it contains
         # Trigger words of the exclusive facets ("nom", "quand") that an intent's own examples use.
         self._facet_words: dict[str, frozenset[str]] = {}
-        trigger_phrases = self._trigger_phrases = PhraseFinder(t for f in kb.exclusive_facets for t in kb.facets[f])
+        self._exclusive_triggers = {t: f for f in kb.exclusive_facets for t in kb.facets[f]}
+        trigger_phrases = self._trigger_phrases = PhraseFinder(self._exclusive_triggers)
         for intent_id, intent in kb.intents.items():
             answer = kb.answers[intent.answer]
             title, body = kb.normalize(answer.title), kb.normalize(answer.text)
@@ -178,7 +178,7 @@ class KeyTermGuard:
     def _asked_exclusive(self, normalized: str) -> list[str]:
         asked = self._exclusive_memo.get(normalized)  # computed once per question, not per candidate
         if asked is None:
-            triggers = {t: f for f in self.kb.exclusive_facets for t in self.kb.facets[f]}
+            triggers = self._exclusive_triggers
             asked = sorted({triggers[p] for _, _, p in self._trigger_phrases.find(normalized)})
             _remember(self._exclusive_memo, normalized, asked)
         return asked

@@ -100,10 +100,15 @@ class KnowledgeBase:
 
     def intent_for(self, subject: str, facet: str) -> Intent | None:
         """Return the intent answering `facet` about `subject`, if the data has one."""
+        return self._by_subject_facet.get((subject, facet))
+
+    @cached_property
+    def _by_subject_facet(self) -> dict[tuple[str, str], Intent]:
+        # The first intent wins, as the loader reports any second one as an error.
+        index: dict[tuple[str, str], Intent] = {}
         for intent in self.intents.values():
-            if intent.subject == subject and intent.facet == facet:
-                return intent
-        return None
+            index.setdefault((intent.subject, intent.facet), intent)
+        return index
 
     def answer_of(self, intent_id: str) -> Answer:
         """Return the answer an intent points at."""
