@@ -38,6 +38,9 @@ class MatcherSettings:
     tfidf_weight: float = 0.6
     min_feature_idf: float = 0.0
     centroid_weight: float = 0.5
+    classifier_weight: float = 0.3
+    classifier_c: float = 1.0
+    classifier_temperature: float = 0.1
 
 
 @dataclass(frozen=True)

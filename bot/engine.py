@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -274,7 +275,7 @@ class Engine:
             score = (1 - d.coverage_weight) * c.score + d.coverage_weight * state.guard.coverage(normalized, c.intent)
             if state.kb.intents[c.intent].subject in named:
                 score += d.subject_bonus
-            ranked.append(Candidate(c.intent, round(score / (1.0 + d.subject_bonus), 4), c.tfidf, c.fuzzy, c.example))
+            ranked.append(dataclasses.replace(c, score=round(score / (1.0 + d.subject_bonus), 4)))
         return sorted(ranked, key=lambda c: -c.score)
 
     def _answered(self, state: _State, question: str, intent_id: str, confidence: float,
@@ -302,7 +303,7 @@ def _describe(candidate: Candidate, verdict: GuardVerdict) -> dict[str, Any]:
     guard = {"uncovered": verdict.uncovered, "share": verdict.share, "foreign_subjects": verdict.foreign_subjects,
              "passed": verdict.passed}
     return {"intent": candidate.intent, "score": candidate.score, "tfidf": candidate.tfidf, "fuzzy": candidate.fuzzy,
-            "example": candidate.example, "guard": guard}
+            "classifier": candidate.classifier, "example": candidate.example, "guard": guard}
 
 
 EMPTY_QUESTION = "Posez-moi une question, par exemple : « Qu'est-ce que la DCI ? »"

@@ -1,9 +1,14 @@
 """IntentMatcher: a TF-IDF shortlist (word + character n-grams) re-ranked with rapidfuzz.
 
-Scores live on one 0-1 scale: ``score = tfidf_weight * cosine + (1 - tfidf_weight) * fuzzy``
-where ``cosine`` is the TF-IDF cosine between the question and an example (word n-grams and
-character n-grams mixed by ``word_weight``) and ``fuzzy`` is rapidfuzz's token-sort ratio / 100.
-An intent's score is the best score of its examples.
+Scores live on one 0-1 scale. The similarity of an intent is
+``tfidf_weight * cosine + (1 - tfidf_weight) * fuzzy``, where ``cosine`` is the TF-IDF cosine
+between the question and an example (word n-grams and character n-grams mixed by
+``word_weight``) and ``fuzzy`` is rapidfuzz's token-sort ratio / 100; an intent's similarity is
+the best of its examples. Similarity says how close the question is to what people asked, not
+which words tell two sibling intents apart ("où est le SSI" and "qui dirige le SSI" share most
+of their words). A linear SVM fitted on the same TF-IDF vectors learns those words; its
+decision values, turned into probabilities with a softmax (``classifier_temperature``), are
+mixed in: ``score = (1 - classifier_weight) * similarity + classifier_weight * probability``.
 
 The matcher follows scikit-learn's estimator rules: ``__init__`` only stores parameters,
 ``fit`` returns ``self``, fitted attributes end in ``_``. scikit-learn is used to fit the
@@ -35,11 +40,14 @@ from rapidfuzz import fuzz, process
 if TYPE_CHECKING:
     from bot.knowledge import KnowledgeBase
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 # A question whose features have more postings than this in all is scored in two steps (see
 # IntentMatcher._shortlist); below it, which covers the shipped data, every cosine is computed.
 POSTINGS_BUDGET = 100_000
 CANDIDATES_PER_SLOT = 8  # examples rescored exactly per shortlist slot in the two-step scoring
+# The classifier keeps one weight per (feature, intent): above this many weights (about 120 MB)
+# it is not fitted and the score is the similarity alone.
+CLASSIFIER_MAX_WEIGHTS = 30_000_000
 
 
 class NotFittedError(RuntimeError):
@@ -55,6 +63,7 @@ class Candidate:
     tfidf: float
     fuzzy: float
     example: str
+    classifier: float | None = None  # the classifier's probability, None when it is not used
 
 
 class _SublinearTF(dict[int, float]):
@@ -191,7 +200,8 @@ class IntentMatcher:
 
     def __init__(self, char_ngram_min: int = 3, char_ngram_max: int = 5, word_weight: float = 0.5,
                  shortlist: int = 40, tfidf_weight: float = 0.6, min_feature_idf: float = 0.0,
-                 centroid_weight: float = 0.5) -> None:
+                 centroid_weight: float = 0.5, classifier_weight: float = 0.3, classifier_c: float = 1.0,
+                 classifier_temperature: float = 0.1) -> None:
         self.char_ngram_min = char_ngram_min
         self.char_ngram_max = char_ngram_max
         self.word_weight = word_weight
@@ -199,12 +209,15 @@ class IntentMatcher:
         self.tfidf_weight = tfidf_weight
         self.min_feature_idf = min_feature_idf
         self.centroid_weight = centroid_weight
+        self.classifier_weight = classifier_weight
+        self.classifier_c = classifier_c
+        self.classifier_temperature = classifier_temperature
 
     def get_params(self) -> dict[str, float | int]:
         """Return the constructor parameters (scikit-learn convention)."""
         return {k: getattr(self, k) for k in (
             "char_ngram_min", "char_ngram_max", "word_weight", "shortlist", "tfidf_weight", "min_feature_idf",
-            "centroid_weight")}
+            "centroid_weight", "classifier_weight", "classifier_c", "classifier_temperature")}
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, kb: KnowledgeBase) -> IntentMatcher:
@@ -256,7 +269,35 @@ class IntentMatcher:
         self.examples_ = texts
         self.example_intent_ = np.asarray(owners, dtype=np.int32)
         self.intent_ids_ = intent_ids
+        self.classifier_coef_, self.classifier_intercept_ = self._fit_classifier(matrix, self.example_intent_)
         return self
+
+    def _fit_classifier(self, matrix: Any, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fit the linear SVM; return its weights as (feature, intent) rows and its intercepts.
+
+        Empty arrays mean no classifier: a single intent, a zero weight, or too many weights.
+        """
+        n_intents = len(self.intent_ids_)
+        if (self.classifier_weight <= 0 or n_intents < 2
+                or n_intents * matrix.shape[1] > CLASSIFIER_MAX_WEIGHTS):
+            return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
+        from sklearn.svm import LinearSVC  # slow import: fit only
+
+        svm = LinearSVC(C=self.classifier_c).fit(matrix, owners)
+        coef, intercept = svm.coef_, svm.intercept_
+        if n_intents == 2:  # scikit-learn keeps one weight vector for two classes
+            coef, intercept = np.vstack([-coef, coef]) / 2, np.concatenate([-intercept, intercept]) / 2
+        # Rows per feature: a question gathers only the rows of its own features.
+        return np.ascontiguousarray(coef.T, dtype=np.float32), intercept.astype(np.float32)
+
+    def classify(self, cols: np.ndarray, weights: np.ndarray) -> np.ndarray | None:
+        """Return the classifier's probability of every intent for a vectorised question (None without one)."""
+        if not self.classifier_coef_.size:
+            return None
+        z = weights.astype(np.float64) @ self.classifier_coef_[cols] + self.classifier_intercept_
+        z = (z - z.max()) / self.classifier_temperature
+        p = np.exp(z)
+        return p / p.sum()
 
     def clear_caches(self) -> None:
         """Forget the memoised n-gram columns of the words met so far."""
@@ -361,12 +402,15 @@ class IntentMatcher:
     def rank(self, normalized: str, top: int = 5, exclude: int | None = None) -> list[Candidate]:
         """Return up to `top` intents, best first, for an already normalised question.
 
-        `exclude` leaves one example row out (leave-one-out evaluation).
+        `exclude` leaves one example row out (leave-one-out evaluation); the classifier, which
+        was fitted on that row too, is then left out of the score.
         """
         self._check_fitted()
         if not normalized.strip():
             return []
-        shortlist, cos, centroid = self._shortlist(*self.vectorize(normalized), exclude)
+        cols, weights = self.vectorize(normalized)
+        probabilities = self.classify(cols, weights) if exclude is None else None
+        shortlist, cos, centroid = self._shortlist(cols, weights, exclude)
         shortlist = shortlist[cos[shortlist] > 0.0]
         examples = [self.examples_[row] for row in shortlist.tolist()]
         # One call for the whole shortlist: rapidfuzz sorts the question's tokens once.
@@ -383,8 +427,13 @@ class IntentMatcher:
             score = round(self.tfidf_weight * tfidf + (1.0 - self.tfidf_weight) * f, 4)
             if owner not in best or score > best[owner][0]:
                 best[owner] = (score, tfidf, f, example)
+        if probabilities is not None:
+            w = self.classifier_weight
+            best = {owner: (round((1.0 - w) * score + w * float(probabilities[owner]), 4), *rest)
+                    for owner, (score, *rest) in best.items()}
         ranked = sorted(best.items(), key=lambda item: -item[1][0])[:top]
-        return [Candidate(self.intent_ids_[owner], score, round(tfidf, 4), round(f, 4), example)
+        return [Candidate(self.intent_ids_[owner], score, round(tfidf, 4), round(f, 4), example,
+                          None if probabilities is None else round(float(probabilities[owner]), 4))
                 for owner, (score, tfidf, f, example) in ranked]
 
     # -- persistence -------------------------------------------------------------------------
@@ -401,7 +450,8 @@ class IntentMatcher:
                      centroid_data=self.centroid_data_, rows_indptr=self.rows_indptr_, rows_indices=self.rows_indices_,
                      rows_data=self.rows_data_, centroid_rows_indptr=self.centroid_rows_indptr_,
                      centroid_rows_indices=self.centroid_rows_indices_, centroid_rows_data=self.centroid_rows_data_,
-                     example_intent=self.example_intent_, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+                     example_intent=self.example_intent_, classifier_coef=self.classifier_coef_,
+                     classifier_intercept=self.classifier_intercept_, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
         os.replace(tmp, path)
 
     @classmethod
@@ -421,7 +471,7 @@ class IntentMatcher:
             matcher.centroid_indices_ = arrays["centroid_indices"]
             matcher.centroid_data_ = arrays["centroid_data"]
             for name in ("rows_indptr", "rows_indices", "rows_data", "centroid_rows_indptr", "centroid_rows_indices",
-                         "centroid_rows_data"):
+                         "centroid_rows_data", "classifier_coef", "classifier_intercept"):
                 setattr(matcher, f"{name}_", arrays[name])
         matcher.vocabulary_ = meta["vocabulary"]
         matcher.examples_ = meta["examples"]
