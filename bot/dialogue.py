@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.knowledge import Intent, KnowledgeBase
@@ -13,6 +14,20 @@ _FOLLOW_UP_GLUE = frozenset({"et", "pour", "sur", "concernant", "alors", "ou", "
 _ANAPHORA = frozenset({"il", "elle", "ils", "elles", "son", "sa", "ses", "leur", "leurs", "lui", "y", "celui", "celle"})
 
 
+# "le premier", "le 3e", "le dernier": a position in the list the last answer gave.
+_ORDINALS = {
+    "premier": 1, "premiere": 1, "1er": 1, "1ere": 1, "1re": 1, "second": 2, "seconde": 2, "2nd": 2, "2nde": 2,
+    **{word: n for n, word in enumerate(("deuxieme", "troisieme", "quatrieme", "cinquieme", "sixieme", "septieme",
+                                         "huitieme", "neuvieme", "dixieme"), 2)},
+    **{f"{n}{suffix}": n for n in range(2, 21) for suffix in ("e", "eme")},
+    "dernier": -1, "derniere": -1,
+}
+# Words that may come with the position without asking anything else ("le 2e de la liste").
+_LIST_WORDS = frozenset({"liste", "element", "elements", "point", "points", "ligne", "lignes", "entree", "cite",
+                         "cites", "citee", "mentionne", "mentionnee", "enumere", "programme", "programmes",
+                         "membre", "membres", "poste", "postes", "avant", "ci", "dessus", "celui", "celle"})
+
+
 @dataclass
 class Conversation:
     """What one user talked about last; plain data so front ends can persist it."""
@@ -20,6 +35,7 @@ class Conversation:
     subject: str = ""
     facet: str = ""
     intent: str = ""
+    list_intent: str = ""  # the last answer giving a list ("le premier" refers to it)
     updated: float = 0.0
     suggestions: tuple[str, ...] = field(default_factory=tuple)
 
@@ -28,6 +44,14 @@ class Conversation:
         if self.subject and now - self.updated <= ttl:
             return self.subject, self.facet
         return None
+
+    def recent_intent(self, now: float, ttl: float) -> str:
+        """Return the intent of the last answer ("" if none, or too old)."""
+        return self.intent if now - self.updated <= ttl else ""
+
+    def recent_list(self, now: float, ttl: float) -> str:
+        """Return the intent whose answer gave the list being talked about ("" if none, or too old)."""
+        return self.list_intent if now - self.updated <= ttl else ""
 
     def remember(self, intent: Intent, now: float) -> None:
         """Record an answered intent; small talk keeps the current subject."""
@@ -73,6 +97,33 @@ def is_follow_up(kb: KnowledgeBase, normalized: str) -> bool:
     """
     toks = set(normalized.split())
     return bool(asked_facet(kb, normalized)) or bool(toks & _ANAPHORA) or len(content_tokens(normalized)) <= 2
+
+
+_OBJECT_PRONOUN_RE = re.compile(r"\b(?:qui|que|quoi|comment|ou|quand|pourquoi|combien|on)\s+"
+                                r"(?:le|la|les|lui|leur)\s+\w")
+
+
+def asks_about_last_answer(kb: KnowledgeBase, normalized: str) -> bool:
+    """Tell whether a question points back at what was just said with an object pronoun and asks no facet.
+
+    "qui la met en œuvre ?", "qui le finance ?": "la", "le" stand for the thing the last answer described.
+    """
+    return bool(_OBJECT_PRONOUN_RE.search(normalized)) and not asked_facet(kb, normalized)
+
+
+def list_position(normalized: str) -> int | None:
+    """Return the list position a question points at ("le premier de la liste" -> 1, "le dernier" -> -1).
+
+    None unless the question is only about a position: "créée le 1er septembre ?" is not.
+    """
+    toks = normalized.split()
+    found = [i for i, t in enumerate(toks) if t in _ORDINALS]
+    if len(found) != 1 or [t for t in content_tokens(normalized) if t not in _ORDINALS and t not in _LIST_WORDS]:
+        return None
+    position = _ORDINALS[toks[found[0]]]
+    if position == -1 and found[0] > 0 and toks[found[0] - 1] == "avant":
+        return -2  # "l'avant-dernier"
+    return position
 
 
 def is_bare_mention(kb: KnowledgeBase, normalized: str, subject: str) -> bool:

@@ -14,18 +14,26 @@ Decision rules, on the matcher's 0-1 scale (thresholds from config.toml [decisio
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
-import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.config import Config
-from bot.dialogue import Conversation, asked_facet, focused_subjects, is_bare_mention, is_follow_up
+from bot.dialogue import (
+    Conversation,
+    asked_facet,
+    asks_about_last_answer,
+    focused_subjects,
+    is_bare_mention,
+    is_follow_up,
+    list_position,
+)
 from bot.guard import GuardVerdict, KeyTermGuard
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge
 from bot.matcher import Candidate, IntentMatcher, fit_cached
-from bot.text import french_typography
+from bot.text import french_typography, of
 from bot.unanswered import UnansweredLog
 
 ANSWERED, CLARIFY, FALLBACK = "answered", "clarify", "fallback"
@@ -140,7 +148,9 @@ class Engine:
         elif question.isdigit() and conversation.suggestions:
             reply = self._pick(state, question, conversation)
         else:
-            reply = self._understand(state, question, conversation.topic(now, self.config.dialogue.context_ttl_seconds))
+            ttl = self.config.dialogue.context_ttl_seconds
+            reply = self._understand(state, question, conversation.topic(now, ttl),
+                                     conversation.recent_intent(now, ttl), conversation.recent_list(now, ttl))
         self._commit(state, reply, conversation, now)
         return reply
 
@@ -164,7 +174,13 @@ class Engine:
     def _commit(self, state: _State, reply: Reply, conversation: Conversation, now: float) -> None:
         """Update the conversation after a reply: topic on answers, pending choices on clarify."""
         if reply.status == ANSWERED and reply.intent:
-            conversation.remember(state.kb.intents[reply.intent], now)
+            kb = state.kb
+            if kb.answer_of(reply.intent).items:
+                conversation.list_intent = reply.intent
+            elif reply.intent not in (kb.list_items(conversation.list_intent) if conversation.list_intent in kb.intents
+                                      else ()):
+                conversation.list_intent = ""  # the list stays while the user goes through its entries
+            conversation.remember(kb.intents[reply.intent], now)
         elif reply.status == CLARIFY:
             conversation.suggestions = tuple(s.intent for s in reply.suggestions)
         elif reply.explanation.get("rule") != "empty question":
@@ -179,13 +195,22 @@ class Engine:
         return self._answered(state, question, conversation.suggestions[choice - 1], 1.0,
                               {"rule": f"picked suggestion {choice}"})
 
-    def _understand(self, state: _State, question: str, context: tuple[str, str] | None) -> Reply:
+    def _understand(self, state: _State, question: str, context: tuple[str, str] | None, last_intent: str = "",
+                    list_intent: str = "") -> Reply:
         """Decide how to answer a question, using the conversation's topic for follow-ups."""
         kb = state.kb
         normalized = kb.normalize(question)  # normalize() reads at most MAX_TEXT_CHARS
         named = focused_subjects(kb, normalized)
         explanation: dict[str, Any] = {"normalized": normalized, "subjects": named,
                                        "context": list(context) if context else None}
+        items = kb.list_items(list_intent) if list_intent in kb.intents else ()
+        position = list_position(normalized) if items else None
+        if position is not None:  # "le premier de la liste": an entry of the list just given
+            explanation["rule"] = f"position {position} in the list of {list_intent!r}"
+            if -len(items) <= position <= len(items):
+                return self._answered(state, question, items[position - 1 if position > 0 else position], 1.0,
+                                      explanation)
+            return Reply(question, FALLBACK, _t(SHORT_LIST.format(n=len(items))), explanation=explanation)
         favoured = named
         if context and named and all(s in kb.ancestors(context[0]) for s in named):
             # "le chef du service" while talking about the SSI of Nouakchott's liaison officer:
@@ -197,7 +222,7 @@ class Engine:
         subject, last_facet = context
         described = [s for s in named if kb.subjects[s].described]
         if not described and is_follow_up(kb, normalized):
-            return self._follow_up(state, question, normalized, subject, direct, explanation)
+            return self._follow_up(state, question, normalized, subject, last_intent, direct, explanation)
         if (len(described) == 1 and last_facet and is_bare_mention(kb, normalized, described[0])
                 and not asked_facet(kb, normalized)):
             intent = kb.intent_for(described[0], last_facet)
@@ -206,11 +231,15 @@ class Engine:
                 return self._answered(state, question, intent.id, self.config.decision.answer_threshold, explanation)
         return direct
 
-    def _follow_up(self, state: _State, question: str, normalized: str, subject: str, direct: Reply,
-                   explanation: dict[str, Any]) -> Reply:
+    def _follow_up(self, state: _State, question: str, normalized: str, subject: str, last_intent: str,
+                   direct: Reply, explanation: dict[str, Any]) -> Reply:
         """Answer a question that leans on the previous subject, or say the data has nothing on it."""
         kb, d = state.kb, self.config.decision
         explanation["follow_up"] = subject
+        if (last_intent in kb.intents and asks_about_last_answer(kb, normalized)
+                and state.guard.answer_says(normalized, last_intent)):
+            explanation["rule"] = f"follow-up: the last answer ({last_intent!r}) says what is asked"
+            return self._answered(state, question, last_intent, d.answer_threshold, explanation)
         if direct.status == ANSWERED and kb.intents[direct.intent].subject in ("", subject):  # type: ignore[index]
             return direct
         facet = asked_facet(kb, normalized)
@@ -230,7 +259,7 @@ class Engine:
         if direct.status == CLARIFY and not facet:  # offering choices borrows nothing
             return direct
         explanation["rule"] = f"follow-up: the data has nothing on this about {subject!r}"
-        text = NOT_FOR_SUBJECT.format(subject=kb.subjects[subject].name) + "\n" + self._help_line(state)
+        text = NOT_FOR_SUBJECT.format(subject=of(kb.subjects[subject].name)) + "\n" + self._help_line(state)
         return Reply(question, FALLBACK, _t(text), confidence=allowed[0].score if allowed else 0.0,
                      explanation=explanation)
 
@@ -310,7 +339,8 @@ EMPTY_QUESTION = "Posez-moi une question, par exemple : « Qu'est-ce que la DCI 
 UNKNOWN_CHOICE = "Ce choix n'existe plus. Posez votre question à nouveau, s'il vous plaît."
 NONE_OF_THESE = "D'accord. Pouvez-vous reformuler votre question avec d'autres mots ?"
 BAD_CHOICE = "Tapez un numéro entre 1 et {n}, ou posez une autre question."
-NOT_FOR_SUBJECT = "Je n'ai pas cette information au sujet de {subject}."
+SHORT_LIST = "Ma dernière réponse ne donnait qu'une liste de {n} éléments. Lequel vous intéresse ?"
+NOT_FOR_SUBJECT = "Je n'ai pas cette information au sujet {subject}."
 NO_INFORMATION = "Je n'ai pas cette information."
 HELP_LINE = "Je peux vous renseigner sur ces sujets : {topics}. Tapez /sujets pour voir des exemples de questions."
 CLARIFY_INTRO = "Je ne suis pas sûr d'avoir compris. Vouliez-vous dire :"

@@ -46,9 +46,8 @@ class KeyTermGuard:
             framing[owner].append(text)
         aliases, alias_phrases = kb.subject_aliases, kb.subject_finder
 
-        self._terms: dict[str, tuple[str, ...]] = {}
-        self._term_sets: dict[str, frozenset[str]] = {}  # the same words, for O(1) membership tests
-        self._stems: dict[str, frozenset[str]] = {}
+        self._words: dict[str, _Words] = {}  # the words of the examples, title and answer
+        self._answer_words: dict[str, _Words] = {}  # the words of the answer text alone
         self._subjects: dict[str, frozenset[str]] = {}
         self._family: dict[str, frozenset[str]] = {}  # the intent's subject, what contains it, what it contains
         # Trigger words of the exclusive facets ("nom", "quand") that an intent's own examples use.
@@ -59,9 +58,8 @@ class KeyTermGuard:
             answer = kb.answers[intent.answer]
             title, body = kb.normalize(answer.title), kb.normalize(answer.text)
             words = terms[intent_id] | set(content_tokens(title)) | set(content_tokens(body))
-            self._terms[intent_id] = tuple(sorted(words))
-            self._term_sets[intent_id] = frozenset(words)
-            self._stems[intent_id] = frozenset(w[:_STEM] for w in words if len(w) >= _STEM)
+            self._words[intent_id] = _Words.of(words)
+            self._answer_words[intent_id] = _Words.of(content_tokens(body))
             # Subjects named in the examples or title: what the intent is about (not the answer body).
             named = {aliases[p] for text in framing[intent_id] + [title] for _, _, p in alias_phrases.find(text)}
             own = {intent.subject, *kb.ancestors(intent.subject)} if intent.subject else set()
@@ -69,17 +67,17 @@ class KeyTermGuard:
             self._family[intent_id] = frozenset(own | {s for s in kb.subjects if intent.subject in kb.ancestors(s)})
             self._facet_words[intent_id] = frozenset(
                 p for text in framing[intent_id] + [title] for _, _, p in trigger_phrases.find(text))
-        self._known = frozenset(t for words in self._terms.values() for t in words)
+        self._known = frozenset(t for words in self._words.values() for t in words.exact)
         self._known_list = tuple(sorted(self._known))
         # Rarity across intents: "ssi" says little about which intent is meant, "rogatoires" a lot.
-        df = Counter(t for words in self._terms.values() for t in words)
-        n = len(self._terms)
+        df = Counter(t for words in self._words.values() for t in words.exact)
+        n = len(self._words)
         self._idf = {t: math.log((1 + n) / (1 + c)) + 1.0 for t, c in df.items()}
         self._max_idf = math.log(1 + n) + 1.0
         # Memos: the engine checks ~10 candidates per question with the same terms and subjects.
         self._focus_memo: dict[str, list[str]] = {}
         self._weight_memo: dict[str, float] = {}
-        self._fuzzy_memo: dict[tuple[str, str], bool] = {}
+        self._fuzzy_memo: dict[tuple[str, str, bool], bool] = {}
         self._exclusive_memo: dict[str, list[str]] = {}
         self._question_memo: dict[str, _Question] = {}
 
@@ -127,17 +125,28 @@ class KeyTermGuard:
             _remember(self._weight_memo, term, weight)
         return weight
 
-    def _covered(self, term: str, intent_id: str) -> bool:
-        terms = self._terms[intent_id]
-        if term in self._term_sets[intent_id] or (len(term) >= _STEM and term[:_STEM] in self._stems[intent_id]):
+    def _covered(self, term: str, intent_id: str, answer_only: bool = False) -> bool:
+        """Tell whether the intent's words (or its answer's alone) contain the term, a relative or a misspelling."""
+        words = (self._answer_words if answer_only else self._words)[intent_id]
+        if term in words.exact or (len(term) >= _STEM and term[:_STEM] in words.stems):
             return True
         if len(term) < 4:
             return False
-        covered = self._fuzzy_memo.get((term, intent_id))
+        key = (term, intent_id, answer_only)
+        covered = self._fuzzy_memo.get(key)
         if covered is None:
-            covered = process.extractOne(term, terms, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cover) is not None
-            _remember(self._fuzzy_memo, (term, intent_id), covered)
+            found = process.extractOne(term, words.sorted, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cover)
+            covered = found is not None
+            _remember(self._fuzzy_memo, key, covered)
         return covered
+
+    def answer_says(self, normalized: str, intent_id: str) -> bool:
+        """Tell whether the intent's answer text contains every key term of the question (and it has some).
+
+        After « elle est mise en œuvre par le SSI », "qui la met en œuvre ?" is answered by what was just said.
+        """
+        key_terms = self._question(normalized).key_terms
+        return bool(key_terms) and all(self._covered(t, intent_id, answer_only=True) for t in key_terms)
 
     def _focused(self, normalized: str) -> list[str]:
         """Return focused_subjects(kb, normalized), computed once per question."""
@@ -182,6 +191,19 @@ class KeyTermGuard:
             asked = sorted({triggers[p] for _, _, p in self._trigger_phrases.find(normalized)})
             _remember(self._exclusive_memo, normalized, asked)
         return asked
+
+
+@dataclass(frozen=True)
+class _Words:
+    """A set of words with their stems, for coverage tests."""
+
+    exact: frozenset[str]
+    stems: frozenset[str]
+    sorted: tuple[str, ...]
+
+    @classmethod
+    def of(cls, words: list[str]) -> _Words:
+        return cls(frozenset(words), frozenset(w[:_STEM] for w in words if len(w) >= _STEM), tuple(sorted(set(words))))
 
 
 @dataclass

@@ -45,6 +45,7 @@ class Answer:
     topic: str
     path: Path
     as_of: str = ""
+    items: tuple[str, ...] = ()  # answers about the entries of a list this answer gives, in order
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,17 @@ class KnowledgeBase:
         """Return the answer an intent points at."""
         return self.answers[self.intents[intent_id].answer]
 
+    def list_items(self, intent_id: str) -> tuple[str, ...]:
+        """Return the intents answering about each entry of the list an intent's answer gives."""
+        return tuple(self._intent_of_answer[a] for a in self.answer_of(intent_id).items)
+
+    @cached_property
+    def _intent_of_answer(self) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for intent_id in sorted(self.intents):  # the loader checks that every listed answer has one
+            index.setdefault(self.intents[intent_id].answer, intent_id)
+        return index
+
     @cached_property
     def subject_aliases(self) -> dict[str, str]:
         """Return every subject alias with its subject id."""
@@ -158,6 +170,7 @@ class KnowledgeBase:
 # Schemas: key -> (type, required). Anything else in a table is reported as unknown.
 _ANSWER_KEYS: dict[str, tuple[type, bool]] = {
     "id": (str, True), "title": (str, True), "text": (str, True), "source": (str, True), "as_of": (str, False),
+    "items": (list, False),
 }
 _INTENT_KEYS: dict[str, tuple[type, bool]] = {
     "id": (str, True), "answer": (str, True), "examples": (list, True), "subject": (str, False), "facet": (str, False),
@@ -265,6 +278,7 @@ def _read_answers(col: _Collector, folder: Path) -> tuple[dict[str, Answer], lis
             answers[item] = Answer(
                 id=item, title=french_typography(table["title"].strip()), text=french_typography(table["text"].strip()),
                 source=table["source"].strip(), topic=topic, path=path, as_of=table.get("as_of", ""),
+                items=tuple(map(str, table.get("items", []))),
             )
             ids.append(item)
         if ids:
@@ -342,9 +356,14 @@ def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str,
                        f"another intent already answers facet {intent.facet!r} of {intent.subject!r}")
         if not intent.examples:
             col.add_at(intent.path, intent.id, "has no examples; add at least a few questions")
+    answered = {intent.answer for intent in intents.values()}
     for answer in answers.values():
         if not answer.text:
             col.add(answer.path, col.line_of(answer.path, answer.id), answer.id, "empty answer text")
+        for item in answer.items:
+            if item not in answered:
+                col.add(answer.path, col.line_of(answer.path, answer.id), answer.id,
+                        f"items names {item!r}, which is not an answer any intent gives")
 
 
 def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:

@@ -451,7 +451,8 @@ class IntentMatcher:
                      rows_data=self.rows_data_, centroid_rows_indptr=self.centroid_rows_indptr_,
                      centroid_rows_indices=self.centroid_rows_indices_, centroid_rows_data=self.centroid_rows_data_,
                      example_intent=self.example_intent_, classifier_coef=self.classifier_coef_,
-                     classifier_intercept=self.classifier_intercept_, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+                     classifier_intercept=self.classifier_intercept_,
+                     meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
         os.replace(tmp, path)
 
     @classmethod

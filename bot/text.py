@@ -222,6 +222,14 @@ def content_tokens(normalized: str) -> list[str]:
     return [t for t in normalized.split() if t not in STOPWORDS and len(t) > 1]
 
 
+def of(name: str) -> str:
+    """Put "de" before a name the French way: "du SSI", "des SSI", "de la DCI", "de l'ASI"."""
+    for article, contracted in (("le ", "du "), ("les ", "des ")):
+        if name.startswith(article):
+            return contracted + name[len(article):]
+    return "de " + name
+
+
 # Typography: espaces insécables before double punctuation and inside guillemets.
 _NBSP = "\u00a0"
 _BEFORE_PUNCT_RE = re.compile(r"(?:[ \u202f]+|(?<=[^\s\d?!:;.\u00a0]))([?!;»])|[ \u202f]+(:)")

@@ -102,6 +102,9 @@ CASES = [
          NEW_INTENT.format(id="dci.zbudget", answer="dci.creation", extra='subject = "dci"\nfacet = "creation"\n',
                            examples=examples(FRESH)),
          "intents/dci.toml", "dci.zbudget", "another intent already answers facet 'creation'"),
+    Case("a list names an unknown answer", "knowledge/ssi.toml", '"ssi.communaute", "ssi.accords"]',
+         '"ssi.communaute", "ssi.budget"]', "knowledge/ssi.toml", "ssi.missions",
+         "items names 'ssi.budget', which is not an answer any intent gives"),
 ]
 
 

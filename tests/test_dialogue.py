@@ -55,3 +55,40 @@ def test_the_service_means_the_one_of_the_conversation(engine: Engine) -> None:
 def test_a_new_subject_with_a_new_question_is_not_the_same_question(engine: Engine) -> None:
     replies = ask_all(engine, "qui travaille au SSI de Nouakchott ?", "et il se trouve où, ce service ?")
     assert [r.intent for r in replies] == ["nouakchott.equipe", "nouakchott.localisation"]
+
+
+def test_a_position_in_the_last_list_answers_that_entry(engine: Engine) -> None:
+    replies = ask_all(engine, "quels programmes le SSI de Nouakchott met-il en œuvre ?", "le premier de la liste ?",
+                      "et le dernier ?", "l'avant-dernier ?", "le 3e ?")
+    assert [r.intent for r in replies] == ["nouakchott.programmes", "programme.jussec", "programme.mildt",
+                                           "programme.alcao", "programme.asaca"]
+
+
+def test_a_position_past_the_end_of_the_list_says_how_long_it_is(engine: Engine) -> None:
+    replies = ask_all(engine, "qui compose le SSI de Nouakchott ?", "le deuxième ?", "et le septième ?")
+    assert [r.intent for r in replies[:2]] == ["nouakchott.equipe", "nouakchott.officier_liaison"]
+    assert replies[2].status == FALLBACK
+    assert "3 éléments" in replies[2].text
+
+
+def test_a_position_without_a_list_or_with_other_words_is_not_a_list_reference(engine: Engine) -> None:
+    no_list = ask_all(engine, "c'est quoi la DCI ?", "et le premier ?")
+    date = ask_all(engine, "quels programmes le SSI de Nouakchott met-il en œuvre ?",
+                   "la DCI a été créée le 1er septembre ?")
+    assert no_list[1].intent not in {"programme.jussec", "nouakchott.csi", "ssi.echanges"}
+    assert date[1].intent == "dci.creation"
+
+
+def test_an_object_pronoun_points_at_what_the_last_answer_said(engine: Engine) -> None:
+    replies = ask_all(engine, "d'où vient la coopération franco-mauritanienne en sécurité intérieure ?",
+                      "qui la met en œuvre ?")
+    assert [r.intent for r in replies] == ["nouakchott.historique", "nouakchott.historique"]
+    # Asking a facet is not a question about the last answer: after the DCI, « qui la dirige ? » falls back.
+    dci = ask_all(engine, "c'est quoi la DCI ?", "qui la dirige ?")
+    assert dci[1].status == FALLBACK
+
+
+def test_the_subject_takes_the_right_article_after_de(engine: Engine) -> None:
+    replies = ask_all(engine, "qu'est-ce que le programme JUSSEC ?", "et son adresse mail ?")
+    assert replies[1].status == FALLBACK
+    assert "au sujet du programme JUSSEC" in replies[1].text
