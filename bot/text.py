@@ -41,10 +41,22 @@ SMS_FORMS: Mapping[str, str] = {
     "informations": "information", "pb": "probleme", "cb": "combien", "cbn": "combien",
     "auj": "aujourd hui", "nb": "nombre", "nbr": "nombre", "ajd": "aujourd hui", "t": "tu", "ct": "ce etait",
     "g": "je ai",
+    "pcq": "parce que", "pck": "parce que", "psk": "parce que", "tjrs": "toujours", "tjs": "toujours",
+    "mtn": "maintenant", "mnt": "maintenant", "ptet": "peut etre", "ptetre": "peut etre", "dsl": "desole",
+    "vrmt": "vraiment", "qlq": "quelque", "qq": "quelques", "qqs": "quelques", "svpl": "svp", "slvp": "svp",
+    "jveux": "je veux", "jvoudrais": "je voudrais", "jsais": "je sais", "jpeux": "je peux", "px": "peux",
+    "cmb": "combien", "koman": "comment", "kesk": "que est ce que", "kesske": "que est ce que",
+    "ske": "ce que", "msi": "merci", "mr6": "merci", "ns": "nous",
+    # informal abbreviations of the domain's words
+    "secu": "securite", "coop": "cooperation", "coops": "cooperation", "coope": "cooperation",
+    "prog": "programme", "progs": "programmes", "coord": "coordonnees", "coords": "coordonnees",
+    "adr": "adresse", "addresse": "adresse", "tph": "telephone", "teleph": "telephone",
+    "adj": "adjoint", "cdt": "commandant", "cmdt": "commandant",
 }
 _SMS_BIGRAMS = {("e", "mail"): "courriel", ("e", "mails"): "courriel", ("y", "a"): "y a"}
 
 _DOTTED_ACRONYM_RE = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b\.?)?")
+_A_PLUS_RE = re.compile(r"\ba\+(?!\w)")
 _NON_WORD_RE = re.compile(r"[^a-z0-9@]+")
 _SPACES_RE = re.compile(r"\s+")
 
@@ -78,6 +90,7 @@ def _basic(text: str) -> str:
     text = text.replace("’", "'").replace("`", "'").replace("´", "'").replace("‘", "'")
     text = _ELISION_RE.sub(lambda m: _ELISIONS[m.group(1)] + " ", text)
     text = _DOTTED_ACRONYM_RE.sub(lambda m: m.group(0).replace(".", "") + " ", text)
+    text = _A_PLUS_RE.sub(" a plus ", text)  # "a+" is "à plus" before "+" goes with the punctuation
     return _SPACES_RE.sub(" ", _NON_WORD_RE.sub(" ", text)).strip()
 
 
@@ -214,6 +227,31 @@ genre sorte type lu vu entendu article exemple necessaire utile possible importa
 longtemps svp voila oui non peut-etre envie interesse interessee etudiant etudiante expose
 prepare preparer travail boulot fais font faites dis disent veux voulais voudrait aimerait
 quelles quels chose choses truc machin gens personne personnes monde un deux en gros bref
+designe designent designer designait designaient designez signifie signifient signifier signifiait
+signifiaient signification recouvre recouvrent recouvrir consiste consistent consister consistait
+agit agissait correspond correspondent correspondre correspondait entend entendre entendez entendons
+expliques expliquent expliquerais expliqueriez expliquerait expliquiez explications developpez
+detaillez detailler detail details precisez preciser precision precisions presentez presenter
+presentation resumez resumer resume decrire decrivez decris decrit definir definissez definiriez
+eclairer eclairez raconter racontez raconte citer citez lister listez liste enumerer enumerez aider
+aidez aidiez aideriez aiderais sait savez savons savent saurais saurait sauriez savais savait
+connais connait connaissez connaissons connaissent connaitrais connaitriez comprenez comprenons
+apprendre demande demander demandais demandez demanderais renseigne renseigneriez informez montrer
+montrez voir lire lis pense pensez penser crois croyez croire semble chercher cherchais recherche
+recherches parlez parlons parlent dirais diriez disons ecoute ecoutez excuse excusez pardon desole
+desolee remercie remercions remerciant remerciements cordialement salutations prie please pouvons
+peuvent pourrions pourraient pourrai pouvait pouvaient puis puisse dois devez devons doivent devrais
+devrait devriez devrions devraient devait devaient veulent voulons voudrions voudraient voulait
+voulu faudrait fallait vais va vas allez allons vont aller allait serait seraient serais sommes soit
+soient fut avait avaient avais aurait auraient aurais eue ayez ferait feraient faisait faisaient
+faisons monsieur madame mademoiselle messieurs mesdames mesdemoiselles mme mmes mlle mr cher chere
+chers cheres euh heu hum hmm mmh ah oh eh ouais bof tiens franchement honnetement enfin ainsi car
+parce afin cependant pourtant toutefois neanmoins sinon notamment surtout egalement seulement
+uniquement plutot environ presque tellement beaucoup probablement vite rapidement brievement
+succinctement globalement grosso modo principalement clairement simple mot mots phrase ceux duquel
+auquel auxquels auxquelles desquels desquelles quelques quelconque aucun aucune chaque certains
+certaines plusieurs memes soi sans sous vers entre contre pendant durant lors selon parmi via pres
+aupres jusque lorsque puisque quoique malgre quant ensuite abord tard tot mieux sigle
 """.split())
 
 
