@@ -10,7 +10,9 @@ explain: key terms of the question found nowhere in the intent's examples or ans
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -20,7 +22,9 @@ from bot.knowledge import KnowledgeBase
 from bot.text import PhraseFinder, content_tokens
 
 _STEM = 5  # French words sharing their first letters are usually the same family (cree/creation)
+_ELIDED = ("l", "d")  # "ladresse", "dAfrique": an article glued to its noun
 MAX_KEY_TERMS = 60  # a question longer than this is judged on its first key terms
+_ASKED_RE = re.compile(r"\b(?:quel|combien de|combien)\s+(\w+)")  # the word after them is what is asked
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,7 @@ class KeyTermGuard:
             self._family[intent_id] = frozenset(own | {s for s in kb.subjects if intent.subject in kb.ancestors(s)})
             self._facet_words[intent_id] = frozenset(
                 p for text in framing[intent_id] + [title] for _, _, p in trigger_phrases.find(text))
-        self._known = frozenset(t for words in self._words.values() for t in words.exact)
-        self._known_list = tuple(sorted(self._known))
+        self._known = _Words.of([t for words in self._words.values() for t in words.exact])
         # Rarity across intents: "ssi" says little about which intent is meant, "rogatoires" a lot.
         df = Counter(t for words in self._words.values() for t in words.exact)
         n = len(self._words)
@@ -101,7 +104,9 @@ class KeyTermGuard:
         question = self._question_memo.get(normalized)
         if question is None:
             key_terms = tuple(content_tokens(normalized)[:MAX_KEY_TERMS])
-            question = _Question(key_terms, tuple(self._idf.get(t, self._max_idf) for t in key_terms))
+            match = _ASKED_RE.search(normalized)
+            asked = match.group(1) if match and match.group(1) in key_terms else None
+            question = _Question(key_terms, tuple(self._idf.get(t, self._max_idf) for t in key_terms), asked)
             _remember(self._question_memo, normalized, question)
         return question
 
@@ -114,14 +119,13 @@ class KeyTermGuard:
 
     def weight(self, term: str) -> float:
         """Return how much an uncovered term counts: words the whole knowledge base ignores count double."""
-        if term in self._known:
+        if term in self._known.exact:
             return 1.0
         if len(term) < 4:
             return 2.0
         weight = self._weight_memo.get(term)
         if weight is None:
-            found = process.extractOne(term, self._known_list, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cover)
-            weight = 1.0 if found is not None else 2.0
+            weight = 1.0 if self._known.has_misspelling(term, self.fuzzy_cover) else 2.0
             _remember(self._weight_memo, term, weight)
         return weight
 
@@ -135,8 +139,7 @@ class KeyTermGuard:
         key = (term, intent_id, answer_only)
         covered = self._fuzzy_memo.get(key)
         if covered is None:
-            found = process.extractOne(term, words.sorted, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cover)
-            covered = found is not None
+            covered = words.has_misspelling(term, self.fuzzy_cover)
             _remember(self._fuzzy_memo, key, covered)
         return covered
 
@@ -181,7 +184,9 @@ class KeyTermGuard:
             question.weights = tuple(self.weight(t) for t in question.key_terms)
         total = sum(question.weights)
         share = sum(w for w, ok in zip(question.weights, flags, strict=True) if not ok) / total if total else 0.0
-        passed = not conflict and share <= self.max_uncovered
+        # "quel âge…", "combien de salariés…": the word asked about must be one the intent covers.
+        asked = question.asked is not None and question.asked in uncovered
+        passed = not conflict and not asked and share <= self.max_uncovered
         return GuardVerdict(uncovered, round(share, 3), foreign + wrong_facet, passed)
 
     def _asked_exclusive(self, normalized: str) -> list[str]:
@@ -199,11 +204,30 @@ class _Words:
 
     exact: frozenset[str]
     stems: frozenset[str]
-    sorted: tuple[str, ...]
+    by_initial: dict[str, tuple[str, ...]]
 
     @classmethod
-    def of(cls, words: list[str]) -> _Words:
-        return cls(frozenset(words), frozenset(w[:_STEM] for w in words if len(w) >= _STEM), tuple(sorted(set(words))))
+    def of(cls, words: Iterable[str]) -> _Words:
+        exact = frozenset(words)
+        by_initial: dict[str, list[str]] = {}
+        for word in sorted(exact):
+            by_initial.setdefault(word[0], []).append(word)
+        return cls(exact, frozenset(w[:_STEM] for w in exact if len(w) >= _STEM),
+                   {k: tuple(v) for k, v in by_initial.items()})
+
+    def has_misspelling(self, term: str, cutoff: int) -> bool:
+        """Tell whether one of the words is `term` misspelt: rapidfuzz ratio >= cutoff, same first letter.
+
+        Typos rarely touch the first letter, and requiring it keeps real words apart ("gagnent"/"agent").
+        The one common exception, an elided article typed without its apostrophe ("ladresse"), is tried too.
+        """
+        for word in (term, term[1:]) if term[:1] in _ELIDED and len(term) > 4 else (term,):
+            if word in self.exact:
+                return True
+            candidates = self.by_initial.get(word[:1], ())
+            if process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=cutoff) is not None:
+                return True
+        return False
 
 
 @dataclass
@@ -212,6 +236,7 @@ class _Question:
 
     key_terms: tuple[str, ...]
     rarity: tuple[float, ...]
+    asked: str | None  # the word right after "quel" or "combien de", if a key term
     weights: tuple[float, ...] | None = None
     covered: dict[str, tuple[bool, ...]] = field(default_factory=dict)
 
