@@ -14,7 +14,6 @@ Decision rules, on the matcher's 0-1 scale (thresholds from config.toml [decisio
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -304,7 +303,8 @@ class Engine:
             score = (1 - d.coverage_weight) * c.score + d.coverage_weight * state.guard.coverage(normalized, c.intent)
             if state.kb.intents[c.intent].subject in named:
                 score += d.subject_bonus
-            ranked.append(dataclasses.replace(c, score=round(score / (1.0 + d.subject_bonus), 4)))
+            ranked.append(Candidate(c.intent, round(score / (1.0 + d.subject_bonus), 4), c.tfidf, c.fuzzy, c.example,
+                                    c.classifier))
         return sorted(ranked, key=lambda c: -c.score)
 
     def _answered(self, state: _State, question: str, intent_id: str, confidence: float,

@@ -45,9 +45,11 @@ INDEX_FORMAT = 4
 # IntentMatcher._shortlist); below it, which covers the shipped data, every cosine is computed.
 POSTINGS_BUDGET = 100_000
 CANDIDATES_PER_SLOT = 8  # examples rescored exactly per shortlist slot in the two-step scoring
-# The classifier keeps one weight per (feature, intent): above this many weights (about 120 MB)
+# The classifier keeps one weight per (feature, intent) and fits one SVM per intent over every
+# example: above this many weights (about 40 MB) or intents x examples (a few seconds of fitting)
 # it is not fitted and the score is the similarity alone.
-CLASSIFIER_MAX_WEIGHTS = 30_000_000
+CLASSIFIER_MAX_WEIGHTS = 10_000_000
+CLASSIFIER_MAX_WORK = 1_000_000
 
 
 class NotFittedError(RuntimeError):
@@ -278,8 +280,8 @@ class IntentMatcher:
         Empty arrays mean no classifier: a single intent, a zero weight, or too many weights.
         """
         n_intents = len(self.intent_ids_)
-        if (self.classifier_weight <= 0 or n_intents < 2
-                or n_intents * matrix.shape[1] > CLASSIFIER_MAX_WEIGHTS):
+        if (self.classifier_weight <= 0 or n_intents < 2 or n_intents * matrix.shape[1] > CLASSIFIER_MAX_WEIGHTS
+                or n_intents * matrix.shape[0] > CLASSIFIER_MAX_WORK):
             return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
         from sklearn.svm import LinearSVC  # slow import: fit only
 
