@@ -261,10 +261,12 @@ def content_tokens(normalized: str) -> list[str]:
 
 
 def of(name: str) -> str:
-    """Put "de" before a name the French way: "du SSI", "des SSI", "de la DCI", "de l'ASI"."""
+    """Put "de" before a name the French way: "du SSI", "des SSI", "de la DCI", "de l'ASI", "d'Interpol"."""
     for article, contracted in (("le ", "du "), ("les ", "des ")):
         if name.startswith(article):
             return contracted + name[len(article):]
+    if strip_accents(name[:1].casefold()) in tuple("aeiouy"):
+        return "d'" + name
     return "de " + name
 
 

@@ -101,3 +101,23 @@ def test_unanswered_questions_are_logged_without_user_identity(config, tmp_path)
     actual = [(e["question"], e["channel"], e["status"]) for e in entries]
     assert actual == [("le budget de la DCI", "console", "fallback")]
     assert set(entries[0]) == {"time", "channel", "status", "question", "candidates"}
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("ladresse du ssi de nouakchott", "nouakchott.adresse"),  # an article glued to its noun is a misspelling
+    ("la DCI a été créée avant 2010 ?", "dci.creation"),  # "avant" belongs to questions about dates
+    ("quel est le rôle du SSI ?", "ssi.missions"),
+])
+def test_guard_lets_these_through(engine: Engine, question: str, intent: str) -> None:
+    reply = engine.reply(question, Conversation())
+    assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation
+
+
+@pytest.mark.parametrize("question", [
+    "les ASI gagnent combien ?",  # "gagnent" is not a misspelling of "agent": the first letter differs
+    "quel âge a le chef du SSI de Nouakchott ?",  # the word asked after « quel » is nowhere in the answer
+    "qui sera le prochain chef du SSI de Nouakchott ?",  # another time than the page's
+])
+def test_guard_refuses_these(engine: Engine, question: str) -> None:
+    reply = engine.reply(question, Conversation())
+    assert reply.status == FALLBACK, reply.explanation

@@ -66,3 +66,32 @@ def test_fit_cached_reuses_the_index(kb: KnowledgeBase, tmp_path) -> None:
     assert [f.name for f in files] == [f"index-{index_key(kb, params)}.npz"]
     second = fit_cached(kb, params, tmp_path)
     assert second.examples_ == first.examples_
+
+
+def test_classifier_gives_probabilities_that_separate_siblings(engine) -> None:
+    matcher = engine.matcher
+    normalized = engine.kb.normalize("c'est où le SSI en Mauritanie ?")
+    probabilities = matcher.classify(*matcher.vectorize(normalized))
+    assert probabilities is not None and probabilities.shape == (len(matcher.intent_ids_),)
+    assert abs(float(probabilities.sum()) - 1.0) < 1e-6
+    p = dict(zip(matcher.intent_ids_, probabilities.tolist(), strict=True))
+    assert p["nouakchott.localisation"] > p["nouakchott.chef"]
+    ranked = matcher.rank(normalized)
+    assert ranked[0].intent == "nouakchott.localisation"
+    assert ranked[0].classifier == round(p["nouakchott.localisation"], 4)
+
+
+def test_leave_one_out_ranking_leaves_the_classifier_out(engine) -> None:
+    ranked = engine.matcher.rank(engine.matcher.examples_[0], exclude=0)
+    assert ranked and all(c.classifier is None for c in ranked)
+
+
+def test_without_classifier_the_score_is_the_similarity(kb: KnowledgeBase, monkeypatch) -> None:
+    import bot.matcher
+
+    monkeypatch.setattr(bot.matcher, "CLASSIFIER_MAX_WORK", 0)  # as in a knowledge base too large to fit it
+    plain = IntentMatcher().fit(kb)
+    assert plain.classify(*plain.vectorize("ce est quoi la dci")) is None
+    ranked = plain.rank("ce est quoi la dci")
+    similarity = IntentMatcher(classifier_weight=0.0).fit(kb).rank("ce est quoi la dci")
+    assert [(c.intent, c.score, c.classifier) for c in ranked] == [(c.intent, c.score, None) for c in similarity]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import Lexicon, content_tokens, find_phrases, french_typography, normalize, strip_accents
+from bot.text import Lexicon, content_tokens, find_phrases, french_typography, normalize, of, strip_accents
 
 TABLE = Lexicon({
     "DCI": "Direction de la coopération internationale",
@@ -22,6 +22,8 @@ TABLE = Lexicon({
     ("L’œuvre", "le oeuvre"),
     ("   ", ""),
     ("PK la dci a été créée", "pourquoi la dci a ete creee"),
+    ("merci, a+", "merci a plus"),
+    ("3+4", "3 4"),
 ])
 def test_normalize(raw: str, expected: str) -> None:
     assert normalize(raw, TABLE) == expected
@@ -41,6 +43,14 @@ def test_content_tokens_drop_question_words() -> None:
 
 def test_find_phrases_prefers_longest() -> None:
     assert find_phrases("le ssi de nouakchott", ["ssi", "ssi de nouakchott"]) == [(1, 4, "ssi de nouakchott")]
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("le SSI de Nouakchott", "du SSI de Nouakchott"), ("les SSI", "des SSI"), ("la DCI", "de la DCI"),
+    ("l'ASI", "de l'ASI"), ("Interpol", "d'Interpol"), ("Europol", "d'Europol"),
+])
+def test_of_contracts_the_article(name: str, expected: str) -> None:
+    assert of(name) == expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
