@@ -36,6 +36,7 @@ from bot.text import french_typography, of
 from bot.unanswered import UnansweredLog
 
 ANSWERED, CLARIFY, FALLBACK = "answered", "clarify", "fallback"
+CANDIDATES = 10  # intents ranked, checked by the guard and offered as suggestions, per question
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,7 @@ class Engine:
         """
         d = self.config.decision
         ranked = []
-        for c in state.matcher.rank(normalized, top=10):
+        for c in state.matcher.rank(normalized, top=CANDIDATES):
             score = (1 - d.coverage_weight) * c.score + d.coverage_weight * state.guard.coverage(normalized, c.intent)
             if state.kb.intents[c.intent].subject in named:
                 score += d.subject_bonus

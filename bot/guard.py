@@ -80,7 +80,7 @@ class KeyTermGuard:
         # Memos: the engine checks ~10 candidates per question with the same terms and subjects.
         self._focus_memo: dict[str, list[str]] = {}
         self._weight_memo: dict[str, float] = {}
-        self._fuzzy_memo: dict[tuple[str, str, bool], bool] = {}
+        self._fuzzy_memo: dict[str, frozenset[str]] = {}
         self._exclusive_memo: dict[str, list[str]] = {}
         self._question_memo: dict[str, _Question] = {}
 
@@ -125,7 +125,7 @@ class KeyTermGuard:
             return 2.0
         weight = self._weight_memo.get(term)
         if weight is None:
-            weight = 1.0 if self._known.has_misspelling(term, self.fuzzy_cover) else 2.0
+            weight = 1.0 if self._misspelt(term) else 2.0
             _remember(self._weight_memo, term, weight)
         return weight
 
@@ -136,12 +136,15 @@ class KeyTermGuard:
             return True
         if len(term) < 4:
             return False
-        key = (term, intent_id, answer_only)
-        covered = self._fuzzy_memo.get(key)
-        if covered is None:
-            covered = words.has_misspelling(term, self.fuzzy_cover)
-            _remember(self._fuzzy_memo, key, covered)
-        return covered
+        return not words.exact.isdisjoint(self._misspelt(term))
+
+    def _misspelt(self, term: str) -> frozenset[str]:
+        """Return the knowledge base's words that `term` may be a misspelling of (one search per term)."""
+        found = self._fuzzy_memo.get(term)
+        if found is None:
+            found = self._known.misspellings(term, self.fuzzy_cover)
+            _remember(self._fuzzy_memo, term, found)
+        return found
 
     def answer_says(self, normalized: str, intent_id: str) -> bool:
         """Tell whether the intent's answer text contains every key term of the question (and it has some).
@@ -215,19 +218,20 @@ class _Words:
         return cls(exact, frozenset(w[:_STEM] for w in exact if len(w) >= _STEM),
                    {k: tuple(v) for k, v in by_initial.items()})
 
-    def has_misspelling(self, term: str, cutoff: int) -> bool:
-        """Tell whether one of the words is `term` misspelt: rapidfuzz ratio >= cutoff, same first letter.
+    def misspellings(self, term: str, cutoff: int) -> frozenset[str]:
+        """Return the words `term` may be a misspelling of: rapidfuzz ratio >= cutoff, same first letter.
 
         Typos rarely touch the first letter, and requiring it keeps real words apart ("gagnent"/"agent").
         The one common exception, an elided article typed without its apostrophe ("ladresse"), is tried too.
         """
+        found: set[str] = set()
         for word in (term, term[1:]) if term[:1] in _ELIDED and len(term) > 4 else (term,):
             if word in self.exact:
-                return True
+                found.add(word)
             candidates = self.by_initial.get(word[:1], ())
-            if process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=cutoff) is not None:
-                return True
-        return False
+            found.update(m[0] for m in process.extract(word, candidates, scorer=fuzz.ratio, score_cutoff=cutoff,
+                                                       limit=None))
+        return frozenset(found)
 
 
 @dataclass

@@ -416,17 +416,19 @@ class IntentMatcher:
         shortlist = shortlist[cos[shortlist] > 0.0]
         examples = [self.examples_[row] for row in shortlist.tolist()]
         # One call for the whole shortlist: rapidfuzz sorts the question's tokens once.
-        fuzzy = process.cdist([normalized], examples, scorer=fuzz.token_sort_ratio, dtype=np.float64)[0].tolist()
+        fuzzy = process.cdist([normalized], examples, scorer=fuzz.token_sort_ratio, dtype=np.float64)[0]
+        owner_rows = self.example_intent_[shortlist]
+        # The centroid helps a question that mixes words of several examples; it never lowers the
+        # score of a question that is close to one example.
+        c = np.minimum(cos[shortlist], 1.0)
+        tfidf_all = np.maximum(c, (1.0 - self.centroid_weight) * c
+                               + self.centroid_weight * np.minimum(centroid[owner_rows], 1.0))
+        f_all = np.asarray(fuzzy) / 100.0
+        scores = np.round(self.tfidf_weight * tfidf_all + (1.0 - self.tfidf_weight) * f_all, 4)
         best: dict[int, tuple[float, float, float, str]] = {}
         # Plain Python numbers: indexing NumPy arrays one item at a time is slow.
-        cosines, owners, centroid = cos[shortlist].tolist(), self.example_intent_[shortlist].tolist(), centroid.tolist()
-        for example, ratio, c, owner in zip(examples, fuzzy, cosines, owners, strict=True):
-            # The centroid helps a question that mixes words of several examples; it never
-            # lowers the score of a question that is close to one example.
-            c = min(c, 1.0)
-            tfidf = max(c, (1.0 - self.centroid_weight) * c + self.centroid_weight * min(float(centroid[owner]), 1.0))
-            f = ratio / 100.0
-            score = round(self.tfidf_weight * tfidf + (1.0 - self.tfidf_weight) * f, 4)
+        for example, score, tfidf, f, owner in zip(examples, scores.tolist(), tfidf_all.tolist(), f_all.tolist(),
+                                                   owner_rows.tolist(), strict=True):
             if owner not in best or score > best[owner][0]:
                 best[owner] = (score, tfidf, f, example)
         if probabilities is not None:
