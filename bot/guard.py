@@ -22,6 +22,11 @@ from bot.knowledge import KnowledgeBase
 from bot.text import PhraseFinder, content_tokens
 
 _STEM = 5  # French words sharing their first letters are usually the same family (cree/creation)
+# "qui est [le] X", "c'est quoi [la] X": the question asks what or who X is.
+_IDENTITY_FRAMES = tuple(tuple(f.split()) for f in (
+    "qui est", "qui sont", "qui etait", "ce est qui", "ce est quoi", "que est ce que", "que est ce", "quoi",
+    "qui est actuellement", "definition de", "presentez moi", "parlez moi de"))
+_ARTICLES = frozenset({"le", "la", "les", "un", "une", "des", "du"})
 _ELIDED = ("l", "d")  # "ladresse", "dAfrique": an article glued to its noun
 MAX_KEY_TERMS = 60  # a question longer than this is judged on its first key terms
 _ASKED_RE = re.compile(r"\b(?:quel|combien de|combien)\s+(\w+)")  # the word after them is what is asked
@@ -82,11 +87,12 @@ class KeyTermGuard:
         self._weight_memo: dict[str, float] = {}
         self._fuzzy_memo: dict[str, frozenset[str]] = {}
         self._exclusive_memo: dict[str, list[str]] = {}
+        self._identity_memo: dict[str, str | None] = {}
         self._question_memo: dict[str, _Question] = {}
 
     def clear_caches(self) -> None:
         """Forget the memoised per-question results (to measure how a new question is answered)."""
-        for memo in (self._focus_memo, self._weight_memo, self._fuzzy_memo, self._exclusive_memo,
+        for memo in (self._focus_memo, self._weight_memo, self._fuzzy_memo, self._exclusive_memo, self._identity_memo,
                      self._question_memo):
             memo.clear()
 
@@ -176,6 +182,8 @@ class KeyTermGuard:
         intent = self.kb.intents[intent_id]
         # Something the page does not describe ("le consulat") must be part of what the intent is about.
         conflict = conflict or any(not self.kb.subjects[s].described for s in foreign)
+        # "Qui est le ministre de l'Intérieur ?", "c'est quoi Interpol ?": asks to describe what the page does not.
+        conflict = conflict or self._identity_question(normalized) is not None
         # A question asking for a precise datum (a name, a date, a number) needs an intent giving it.
         wrong_facet = tuple(f for f in self._asked_exclusive(normalized) if f != intent.facet
                             and not self._facet_words[intent_id] & set(self.kb.facets[f]))
@@ -191,6 +199,23 @@ class KeyTermGuard:
         asked = question.asked is not None and question.asked in uncovered
         passed = not conflict and not asked and share <= self.max_uncovered
         return GuardVerdict(uncovered, round(share, 3), foreign + wrong_facet, passed)
+
+    def _identity_question(self, normalized: str) -> str | None:
+        """Return the undescribed subject a "who/what is X?" question asks about, if any (memoised)."""
+        if normalized not in self._identity_memo:
+            toks = normalized.split()
+            found = None
+            for start, _end, phrase in self.kb.subject_finder.find(normalized):
+                subject = self.kb.subject_aliases[phrase]
+                before = toks[max(0, start - 5):start]
+                if before[-1:] and before[-1] in _ARTICLES:
+                    before = before[:-1]
+                if not self.kb.subjects[subject].described and any(
+                        before[-len(frame):] == list(frame) for frame in _IDENTITY_FRAMES):
+                    found = subject
+                    break
+            _remember(self._identity_memo, normalized, found)
+        return self._identity_memo[normalized]
 
     def _asked_exclusive(self, normalized: str) -> list[str]:
         asked = self._exclusive_memo.get(normalized)  # computed once per question, not per candidate

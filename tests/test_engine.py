@@ -107,6 +107,7 @@ def test_unanswered_questions_are_logged_without_user_identity(config, tmp_path)
     ("ladresse du ssi de nouakchott", "nouakchott.adresse"),  # an article glued to its noun is a misspelling
     ("la DCI a été créée avant 2010 ?", "dci.creation"),  # "avant" belongs to questions about dates
     ("quel est le rôle du SSI ?", "ssi.missions"),
+    ("Qui conseille l'ambassadeur ?", "asi.definition"),  # names an undescribed subject without asking what it is
 ])
 def test_guard_lets_these_through(engine: Engine, question: str, intent: str) -> None:
     reply = engine.reply(question, Conversation())
@@ -117,6 +118,8 @@ def test_guard_lets_these_through(engine: Engine, question: str, intent: str) ->
     "les ASI gagnent combien ?",  # "gagnent" is not a misspelling of "agent": the first letter differs
     "quel âge a le chef du SSI de Nouakchott ?",  # the word asked after « quel » is nowhere in the answer
     "qui sera le prochain chef du SSI de Nouakchott ?",  # another time than the page's
+    "Qui est l'ambassadeur de France en Mauritanie ?",  # asks who someone the page does not describe is
+    "c'est quoi la gendarmerie nationale ?",
 ])
 def test_guard_refuses_these(engine: Engine, question: str) -> None:
     reply = engine.reply(question, Conversation())
