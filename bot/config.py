@@ -34,9 +34,9 @@ class MatcherSettings:
     char_ngram_min: int = 3
     char_ngram_max: int = 5
     word_weight: float = 0.5
-    shortlist: int = 40
+    shortlist: int = 20
     tfidf_weight: float = 0.6
-    min_feature_idf: float = 0.0
+    min_feature_idf: float = 2.0
     centroid_weight: float = 0.5
     classifier_weight: float = 0.3
     classifier_c: float = 1.0
@@ -47,9 +47,9 @@ class MatcherSettings:
 class DecisionSettings:
     """Thresholds on the 0-1 confidence scale; see bot/engine.py."""
 
-    answer_threshold: float = 0.55
-    clarify_threshold: float = 0.35
-    margin: float = 0.05
+    answer_threshold: float = 0.60
+    clarify_threshold: float = 0.40
+    margin: float = 0.12
     subject_bonus: float = 0.1
     coverage_weight: float = 0.3
     max_uncovered: float = 0.34
