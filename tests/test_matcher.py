@@ -95,3 +95,25 @@ def test_without_classifier_the_score_is_the_similarity(kb: KnowledgeBase, monke
     ranked = plain.rank("ce est quoi la dci")
     similarity = IntentMatcher(classifier_weight=0.0).fit(kb).rank("ce est quoi la dci")
     assert [(c.intent, c.score, c.classifier) for c in ranked] == [(c.intent, c.score, None) for c in similarity]
+
+
+def test_classifier_with_two_intents_gives_one_probability_each(tmp_path) -> None:
+    """scikit-learn keeps one weight vector for two classes; the matcher must still score both."""
+    from bot.knowledge import load_knowledge
+
+    (tmp_path / "knowledge").mkdir()
+    (tmp_path / "intents").mkdir()
+    (tmp_path / "knowledge" / "t.toml").write_text(
+        'topic = "t"\n' + "".join(f'[[answers]]\nid = "t.{a}"\ntitle = "{a}"\ntext = "{a}."\nsource = "§1"\n\n'
+                                  for a in ("fax", "chef")), encoding="utf-8")
+    fax = ["le fax", "numero de fax", "fax du service", "quel fax", "envoyer un fax", "fax svp"]
+    chef = ["qui dirige", "le chef", "qui est le chef", "nom du chef", "le directeur", "qui commande"]
+    (tmp_path / "intents" / "t.toml").write_text(
+        'topic = "t"\n' + "".join(f'[[intents]]\nid = "t.{a}"\nanswer = "t.{a}"\nexamples = {examples!r}\n\n'
+                                  for a, examples in (("fax", fax), ("chef", chef))).replace("'", '"'),
+        encoding="utf-8")
+    matcher = IntentMatcher().fit(load_knowledge(tmp_path / "knowledge", tmp_path / "intents"))
+    p = dict(zip(matcher.intent_ids_, matcher.classify(*matcher.vectorize("le numero de fax")).tolist(), strict=True))
+    assert set(p) == {"t.fax", "t.chef"}
+    assert p["t.fax"] > 0.9 > p["t.chef"]
+    assert matcher.rank("qui est le directeur")[0].intent == "t.chef"
