@@ -3,10 +3,11 @@
 Decision rules, on the matcher's 0-1 scale (thresholds from config.toml [decision]):
 
 1. a number answering a pending "did you mean" list picks that suggestion;
-2. a follow-up ("et son mail ?") is resolved against the conversation's last subject; if the data
+2. after an answer giving a list, "le premier", "le 3e", "le dernier" answer about that entry;
+3. a follow-up ("et son mail ?") is resolved against the conversation's last subject; if the data
    has nothing on that facet of that subject, the engine falls back instead of borrowing another
-   subject's answer;
-3. otherwise candidates refused by the key-term guard are dropped, then the best one is
+   subject's answer; "qui la met en œuvre ?" gets the last answer again when it says so;
+4. otherwise candidates refused by the key-term guard are dropped, then the best one is
    answered when its confidence reaches ``answer_threshold`` with ``margin`` over the runner-up,
    offered as a choice ("clarify") when it reaches ``clarify_threshold``, and the engine falls
    back below that.
@@ -340,7 +341,7 @@ EMPTY_QUESTION = "Posez-moi une question, par exemple : « Qu'est-ce que la DCI 
 UNKNOWN_CHOICE = "Ce choix n'existe plus. Posez votre question à nouveau, s'il vous plaît."
 NONE_OF_THESE = "D'accord. Pouvez-vous reformuler votre question avec d'autres mots ?"
 BAD_CHOICE = "Tapez un numéro entre 1 et {n}, ou posez une autre question."
-SHORT_LIST = "Ma dernière réponse ne donnait qu'une liste de {n} éléments. Lequel vous intéresse ?"
+SHORT_LIST = "La liste que je vous ai donnée ne compte que {n} éléments. Lequel vous intéresse ?"
 NOT_FOR_SUBJECT = "Je n'ai pas cette information au sujet {subject}."
 NO_INFORMATION = "Je n'ai pas cette information."
 HELP_LINE = "Je peux vous renseigner sur ces sujets : {topics}. Tapez /sujets pour voir des exemples de questions."

@@ -781,10 +781,12 @@ def format_explanation(reply: Reply, kb: KnowledgeBase) -> str:
         lines.append(f"follow-up    resolved against subject {e['follow_up']!r}")
     candidates = e.get("candidates", [])
     if candidates:
-        lines.append("candidates   (score = blended confidence; tfidf and fuzzy are the matcher's sub-scores)")
+        lines.append("candidates   (score = blended confidence; tfidf, fuzzy and svm (the classifier's probability) "
+                     "are the matcher's sub-scores)")
         for n, c in enumerate(candidates[:5], 1):
+            svm = f"svm {c['classifier']:.3f}  " if c.get("classifier") is not None else ""
             lines.append(f"  {n}. {c['intent']:32} score {c['score']:.3f}  tfidf {c['tfidf']:.3f}  "
-                         f"fuzzy {c['fuzzy']:.3f}  {_guard_text(c.get('guard', {}))}")
+                         f"fuzzy {c['fuzzy']:.3f}  {svm}{_guard_text(c.get('guard', {}))}")
             lines.append(f"     nearest example: {c['example']!r}")
     lines.append(f"rule         {e.get('rule', '-')}")
     lines.append(f"decision     {decided} (confidence {reply.confidence:.2f})")
