@@ -1,8 +1,9 @@
 """Quality gate: the engine on the real data, scored on the labelled evaluation set.
 
 The evaluation questions are never training examples (tests/eval/ is written independently of
-intents/). The bounds are regression guards set just under the measured figures (see the README):
-a change that makes the bot answer wrongly more often, or understand less, fails here.
+intents/). The bounds are the targets of the core issue, which the measured figures meet (see the
+README): a change that makes the bot answer wrongly more often, or understand less, fails here.
+tests/holdout/ is only checked for independence here: it is measured by hand, never tuned on.
 """
 
 from __future__ import annotations
@@ -25,25 +26,36 @@ def test_evaluation_set_is_big_enough(report: EvalReport) -> None:
 
 
 def test_in_scope_questions_are_answered_right(report: EvalReport) -> None:
-    assert report.metrics()["in_scope_accuracy"] >= 0.85, "\n".join(report.failures)
+    assert report.metrics()["in_scope_accuracy"] >= 0.95, "\n".join(report.failures)
 
 
 def test_out_of_scope_questions_are_not_answered(report: EvalReport) -> None:
-    assert report.metrics()["out_of_scope_rejection"] >= 0.93, "\n".join(report.failures)
+    assert report.metrics()["out_of_scope_rejection"] >= 0.95, "\n".join(report.failures)
 
 
 def test_wrong_answers_are_rare(report: EvalReport) -> None:
-    assert report.metrics()["wrong_answer_rate"] <= 0.02, "\n".join(report.failures)
+    assert report.metrics()["wrong_answer_rate"] <= 0.01, "\n".join(report.failures)
 
 
 def test_dialogs_keep_their_context(report: EvalReport) -> None:
-    assert report.metrics()["dialog_success"] >= 0.85, "\n".join(report.failures)
+    assert report.metrics()["dialog_success"] == 1.0, "\n".join(report.failures)
 
 
-def test_training_examples_are_not_evaluation_questions(kb, config) -> None:
+@pytest.mark.parametrize("folder", ["eval", "holdout"])
+def test_training_examples_are_not_evaluation_questions(kb, config, folder: str) -> None:
     from bot.maintenance import load_evaluation
 
-    questions, dialogs = load_evaluation(config.paths.evaluation)
+    questions, dialogs = load_evaluation(config.path.parent / "tests" / folder)
     asked = {kb.normalize(q.text) for q in questions} | {kb.normalize(t.text) for d in dialogs for t in d.turns}
     examples = {kb.normalize(e) for intent in kb.intents.values() for e in intent.examples}
     assert sorted(asked & examples) == []
+
+
+def test_the_held_out_set_does_not_repeat_the_evaluation_set(kb, config) -> None:
+    from bot.maintenance import load_evaluation
+
+    held_out, _ = load_evaluation(config.path.parent / "tests" / "holdout")
+    evaluation, dialogs = load_evaluation(config.paths.evaluation)
+    asked = {kb.normalize(q.text) for q in evaluation} | {kb.normalize(t.text) for d in dialogs for t in d.turns}
+    assert len(held_out) >= 100
+    assert sorted({kb.normalize(q.text) for q in held_out} & asked) == []
