@@ -285,7 +285,7 @@ class IntentMatcher:
             return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
         from sklearn.svm import LinearSVC  # slow import: fit only
 
-        svm = LinearSVC(C=self.classifier_c).fit(matrix, owners)
+        svm = LinearSVC(C=self.classifier_c, random_state=0).fit(matrix, owners)  # same data, same weights
         coef, intercept = svm.coef_, svm.intercept_
         if n_intents == 2:  # scikit-learn keeps one weight vector for two classes
             coef, intercept = np.vstack([-coef, coef]) / 2, np.concatenate([-intercept, intercept]) / 2
