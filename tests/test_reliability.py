@@ -465,3 +465,20 @@ async def test_a_flood_gets_one_notice_and_every_answer_in_order_at_a_safe_pace(
     assert all(later - earlier >= 1.0 - 0.2 for earlier, later in zip(times, times[3:], strict=False))  # <= 3/s
     other = delivered(fake_api, OTHER_USER["id"])
     assert len(other) == 1 and other[0].time < times[-1]  # not queued behind the flood
+
+
+async def test_unreadable_persistence_is_kept_aside_and_the_bot_starts(start_bot, fake_api: FakeBotAPI,
+                                                                       telegram_config: Config,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    path = telegram_config.paths.persistence
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x80\x04 not a pickle at all")
+    app = await start_bot()
+    fake_api.send_text(QUESTIONS[0])
+    replies = await wait_delivered(fake_api, USER["id"], 1, timeout=10)
+    assert seen(replies[0]) != ERROR
+    await start_bot.stop(app)
+    kept = list(path.parent.glob(f"{path.name}.unreadable-*"))
+    assert [k.read_bytes() for k in kept] == [b"\x80\x04 not a pickle at all"]  # nothing the bot had is lost
+    assert path.exists() and path.read_bytes() != kept[0].read_bytes()  # a fresh, readable file replaced it
+    assert any("kept it as" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)

@@ -703,7 +703,21 @@ class ChatLanes(BaseUpdateProcessor):
 
 
 class PrivatePicklePersistence(PicklePersistence):
-    """PicklePersistence writing a file only its owner can read, atomically (a crash never leaves half a file)."""
+    """PicklePersistence writing a file only its owner can read, atomically (a crash never leaves half a file).
+
+    A file it cannot read (damaged, or from an incompatible version) does not stop the bot: it is
+    kept beside, renamed `<name>.unreadable-<time>`, and the bot starts with empty conversations.
+    """
+
+    def _load_singlefile(self) -> None:
+        try:
+            super()._load_singlefile()
+        except TypeError as exc:  # PTB's wrapper of every unpickling error
+            kept = self.filepath.with_name(f"{self.filepath.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(self.filepath, kept)
+            log.warning("Could not read %s (%s): kept it as %s and started with empty conversations",
+                        self.filepath, exc.__cause__ or exc, kept.name)
+            super()._load_singlefile()  # the file is gone: PTB starts empty
 
     def _dump_singlefile(self) -> None:
         final = self.filepath
