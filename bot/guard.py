@@ -4,7 +4,11 @@ TF-IDF happily matches "Quand a été créée la gendarmerie nationale ?" with t
 date, because most words are shared. The guard looks at what the nearest intent does not
 explain: key terms of the question found nowhere in the intent's examples or answer (for
 "le budget de la DCI": "budget"), and subjects the question names that the intent is not about
-(for the gendarmerie question: the gendarmerie). Either makes the engine fall back.
+(for the gendarmerie question: the gendarmerie). Either makes the engine fall back. So do: the
+word asked about after "quel" or "combien de" left uncovered ("quel âge a…"), a precise datum the
+intent does not give (an exclusive facet: a name, a number, a date, another time than the page's),
+and "who/what is X?" about a subject the page does not describe ("qui est le ministre…").
+A misspelt word counts as covered: rapidfuzz ratio >= fuzzy_cover with the same first letter.
 """
 
 from __future__ import annotations
