@@ -277,7 +277,8 @@ class IntentMatcher:
     def _fit_classifier(self, matrix: Any, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fit the linear SVM; return its weights as (feature, intent) rows and its intercepts.
 
-        Empty arrays mean no classifier: a single intent, a zero weight, or too many weights.
+        Empty arrays mean no classifier: a single intent, a zero classifier_weight, or a knowledge base
+        above CLASSIFIER_MAX_WEIGHTS weights or CLASSIFIER_MAX_WORK intents x examples.
         """
         n_intents = len(self.intent_ids_)
         if (self.classifier_weight <= 0 or n_intents < 2 or n_intents * matrix.shape[1] > CLASSIFIER_MAX_WEIGHTS
