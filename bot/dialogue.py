@@ -41,17 +41,20 @@ class Conversation:
 
     def topic(self, now: float, ttl: float) -> tuple[str, str] | None:
         """Return (subject, facet) of the last answer if it is recent enough."""
-        if self.subject and now - self.updated <= ttl:
+        if self.subject and self._fresh(now, ttl):
             return self.subject, self.facet
         return None
 
     def recent_intent(self, now: float, ttl: float) -> str:
         """Return the intent of the last answer ("" if none, or too old)."""
-        return self.intent if now - self.updated <= ttl else ""
+        return self.intent if self._fresh(now, ttl) else ""
 
     def recent_list(self, now: float, ttl: float) -> str:
         """Return the intent whose answer gave the list being talked about ("" if none, or too old)."""
-        return self.list_intent if now - self.updated <= ttl else ""
+        return self.list_intent if self._fresh(now, ttl) else ""
+
+    def _fresh(self, now: float, ttl: float) -> bool:
+        return now - self.updated <= ttl
 
     def remember(self, intent: Intent, now: float) -> None:
         """Record an answered intent; small talk keeps the current subject."""
@@ -103,12 +106,12 @@ _OBJECT_PRONOUN_RE = re.compile(r"\b(?:qui|que|quoi|comment|ou|quand|pourquoi|co
                                 r"(?:le|la|les|lui|leur)\s+\w")
 
 
-def asks_about_last_answer(kb: KnowledgeBase, normalized: str) -> bool:
-    """Tell whether a question points back at what was just said with an object pronoun and asks no facet.
+def points_back(normalized: str) -> bool:
+    """Tell whether a question points back at what was just said with an object pronoun.
 
     "qui la met en œuvre ?", "qui le finance ?": "la", "le" stand for the thing the last answer described.
     """
-    return bool(_OBJECT_PRONOUN_RE.search(normalized)) and not asked_facet(kb, normalized)
+    return bool(_OBJECT_PRONOUN_RE.search(normalized))
 
 
 def list_position(normalized: str) -> int | None:

@@ -24,11 +24,11 @@ from bot.config import Config
 from bot.dialogue import (
     Conversation,
     asked_facet,
-    asks_about_last_answer,
     focused_subjects,
     is_bare_mention,
     is_follow_up,
     list_position,
+    points_back,
 )
 from bot.guard import GuardVerdict, KeyTermGuard
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge
@@ -178,8 +178,7 @@ class Engine:
             kb = state.kb
             if kb.answer_of(reply.intent).items:
                 conversation.list_intent = reply.intent
-            elif reply.intent not in (kb.list_items(conversation.list_intent) if conversation.list_intent in kb.intents
-                                      else ()):
+            elif reply.intent not in kb.list_items(conversation.list_intent):
                 conversation.list_intent = ""  # the list stays while the user goes through its entries
             conversation.remember(kb.intents[reply.intent], now)
         elif reply.status == CLARIFY:
@@ -204,7 +203,7 @@ class Engine:
         named = focused_subjects(kb, normalized)
         explanation: dict[str, Any] = {"normalized": normalized, "subjects": named,
                                        "context": list(context) if context else None}
-        items = kb.list_items(list_intent) if list_intent in kb.intents else ()
+        items = kb.list_items(list_intent)
         position = list_position(normalized) if items else None
         if position is not None:  # "le premier de la liste": an entry of the list just given
             explanation["rule"] = f"position {position} in the list of {list_intent!r}"
@@ -237,13 +236,13 @@ class Engine:
         """Answer a question that leans on the previous subject, or say the data has nothing on it."""
         kb, d = state.kb, self.config.decision
         explanation["follow_up"] = subject
-        if (last_intent in kb.intents and asks_about_last_answer(kb, normalized)
+        facet = asked_facet(kb, normalized)
+        if (not facet and last_intent in kb.intents and points_back(normalized)
                 and state.guard.answer_says(normalized, last_intent)):
             explanation["rule"] = f"follow-up: the last answer ({last_intent!r}) says what is asked"
             return self._answered(state, question, last_intent, d.answer_threshold, explanation)
         if direct.status == ANSWERED and kb.intents[direct.intent].subject in ("", subject):  # type: ignore[index]
             return direct
-        facet = asked_facet(kb, normalized)
         completed = f"{normalized} {kb.subjects[subject].aliases[0]}"
         ranked = [c for c in self._rank(state, completed, [subject]) if kb.intents[c.intent].subject == subject]
         intent = kb.intent_for(subject, facet) if facet else None

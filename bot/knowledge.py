@@ -116,7 +116,12 @@ class KnowledgeBase:
         return self.answers[self.intents[intent_id].answer]
 
     def list_items(self, intent_id: str) -> tuple[str, ...]:
-        """Return the intents answering about each entry of the list an intent's answer gives."""
+        """Return the intents answering about each entry of the list an intent's answer gives.
+
+        Empty for "" or an intent the data no longer has (a conversation may outlive a reload).
+        """
+        if intent_id not in self.intents:
+            return ()
         return tuple(self._intent_of_answer[a] for a in self.answer_of(intent_id).items)
 
     @cached_property
