@@ -116,6 +116,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     Example: faqbot eval
              faqbot eval --json --plot sweep.png
              faqbot eval --log && faqbot review
+             faqbot eval --set tests/holdout --no-loo   (the held-out set: measure, never tune on it)
     """
     import dataclasses
     from pathlib import Path
