@@ -85,6 +85,7 @@ class KnowledgeBase:
     acronyms: dict[str, str]
     lexicon: Lexicon = field(compare=False)
     exclusive_facets: frozenset[str] = frozenset()
+    out_of_scope: tuple[str, ...] = ()  # questions the bot must not answer, trained against as their own class
 
     def normalize(self, text: str) -> str:
         """Normalise `text` with this knowledge base's acronyms and synonyms."""
@@ -181,7 +182,8 @@ _INTENT_KEYS: dict[str, tuple[type, bool]] = {
     "id": (str, True), "answer": (str, True), "examples": (list, True), "subject": (str, False), "facet": (str, False),
 }
 _KNOWLEDGE_FILE_KEYS = {"topic": str, "title": str, "answers": list, "acronyms": dict}
-_INTENTS_FILE_KEYS = {"topic": str, "intents": list, "subjects": dict, "facets": dict, "synonyms": dict}
+_INTENTS_FILE_KEYS = {"topic": str, "intents": list, "subjects": dict, "facets": dict, "synonyms": dict,
+                      "out_of_scope": list}
 _SUBJECT_KEYS: dict[str, tuple[type, bool]] = {
     "name": (str, True), "aliases": (list, True), "described": (bool, False), "part_of": (str, False),
 }
@@ -302,8 +304,10 @@ def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: d
 
 
 def _read_intents(col: _Collector, folder: Path) -> tuple[
-        dict[str, Intent], dict[str, Subject], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], frozenset[str]]:
+        dict[str, Intent], dict[str, Subject], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], frozenset[str],
+        tuple[str, ...]]:
     intents: dict[str, Intent] = {}
+    out_of_scope: list[str] = []
     subjects: dict[str, Subject] = {}
     facets: dict[str, tuple[str, ...]] = {}
     synonyms: dict[str, tuple[str, ...]] = {}
@@ -324,6 +328,11 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
                 col.add(path, col.line_of(path, word), word, "synonyms must be a list of strings")
             else:
                 synonyms[word] = tuple(variants)
+        oos = raw.get("out_of_scope", [])
+        if not isinstance(oos, list) or not all(isinstance(q, str) and q.strip() for q in oos):
+            col.add(path, col.line_of(path, "out_of_scope"), "out_of_scope", "out_of_scope must be a list of questions")
+        else:
+            out_of_scope.extend(q.strip() for q in oos)
         topic = str(raw.get("topic", path.stem))
         for table in raw.get("intents", []) if isinstance(raw.get("intents"), list) else []:
             item = str(table.get("id", "?")) if isinstance(table, dict) else "?"
@@ -339,7 +348,7 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
             examples = tuple(e.strip() for e in table["examples"] if isinstance(e, str) and e.strip())
             intents[item] = Intent(item, table["answer"], topic, path, examples,
                                    table.get("subject", ""), table.get("facet", ""))
-    return intents, subjects, facets, synonyms, frozenset(exclusive)
+    return intents, subjects, facets, synonyms, frozenset(exclusive), tuple(out_of_scope)
 
 
 def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str, Intent],
@@ -380,7 +389,7 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
     if col.problems:
         raise KnowledgeError(col.problems)
     answers, topics, acronyms = _read_answers(col, knowledge_dir)
-    intents, subjects, facets, synonyms, exclusive = _read_intents(col, intents_dir)
+    intents, subjects, facets, synonyms, exclusive, out_of_scope = _read_intents(col, intents_dir)
     _cross_check(col, answers, intents, subjects, facets)
     if not intents:
         col.add(intents_dir, None, "-", "no intents found")
@@ -396,5 +405,5 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
         answers=answers, intents=intents, topics=tuple(topics), lexicon=table, acronyms=acronyms,
         subjects={k: replace(s, aliases=tuple(normalize(a, table) for a in s.aliases)) for k, s in subjects.items()},
         facets={k: tuple(normalize(t, table) for t in v) for k, v in facets.items()},
-        exclusive_facets=exclusive,
+        exclusive_facets=exclusive, out_of_scope=out_of_scope,
     )
