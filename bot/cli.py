@@ -259,7 +259,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     Example: faqbot bench
              faqbot bench --quick --json
     """
-    from bot.bench import format_table, run_bench
+    from bot.tools.bench import format_table, run_bench
 
     config = _config(args)
     try:

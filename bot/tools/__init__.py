@@ -1,0 +1,1 @@
+"""Maintainer commands: one module per command (bench, synthetic knowledge bases, ...)."""
