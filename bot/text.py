@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
+from bot.language import FOREIGN_STOPWORDS, fold_arabic
+
 # Elided articles and pronouns: "l'ASI" -> "le asi", "qu'est-ce" -> "que est ce".
 _ELISIONS = {
     "l": "le", "d": "de", "j": "je", "n": "ne", "s": "se", "m": "me", "t": "te", "c": "ce",
@@ -57,7 +59,7 @@ _SMS_BIGRAMS = {("e", "mail"): "courriel", ("e", "mails"): "courriel", ("y", "a"
 
 _DOTTED_ACRONYM_RE = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b\.?)?")
 _A_PLUS_RE = re.compile(r"\ba\+(?!\w)")
-_NON_WORD_RE = re.compile(r"[^a-z0-9@]+")
+_NON_WORD_RE = re.compile(r"[^a-z0-9@\u0621-\u064a]+")  # Arabic letters are words too
 _SPACES_RE = re.compile(r"\s+")
 
 # Short words that may sit between the words of an acronym's long form.
@@ -86,7 +88,7 @@ def strip_accents(text: str) -> str:
 
 def _basic(text: str) -> str:
     """Lowercase, remove accents, split elisions, join dotted acronyms, drop punctuation."""
-    text = strip_accents(text.casefold())
+    text = strip_accents(fold_arabic(text).casefold())  # Arabic variants folded: bot/language.py
     text = text.replace("’", "'").replace("`", "'").replace("´", "'").replace("‘", "'")
     text = _ELISION_RE.sub(lambda m: _ELISIONS[m.group(1)] + " ", text)
     text = _DOTTED_ACRONYM_RE.sub(lambda m: m.group(0).replace(".", "") + " ", text)
@@ -252,7 +254,7 @@ succinctement globalement grosso modo principalement clairement simple mot mots 
 auquel auxquels auxquelles desquels desquelles quelques quelconque aucun aucune chaque certains
 certaines plusieurs memes soi sans sous vers entre contre pendant durant lors selon parmi via pres
 aupres jusque lorsque puisque quoique malgre quant ensuite abord tard tot mieux sigle
-""".split())
+""".split()) | FOREIGN_STOPWORDS  # English and Arabic function words: bot/language.py
 
 
 def content_tokens(normalized: str) -> list[str]:

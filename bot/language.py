@@ -1,0 +1,203 @@
+"""Languages: which one a message is written in, and the Arabic folding `normalize` applies.
+
+French is the reference and the default. `detect` tells French, English and Arabic apart with
+no downloaded model: Arabic by its script; English against French by a naive Bayes model over
+the words and character n-grams of the knowledge base's own examples and texts in each language,
+plus a short list of function words. A message with nothing to judge by (acronyms, digits, words
+both languages share such as « fax ») gives None, so the conversation keeps its language.
+
+This module imports nothing from the rest of the bot at run time: `bot.text` calls `fold_arabic`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.knowledge import KnowledgeBase
+
+LANGUAGES = ("fr", "en", "ar")
+DEFAULT_LANGUAGE = "fr"
+TRANSLATED = ("en", "ar")  # the languages whose texts and examples are translations of the French ones
+
+# -- Arabic folding ------------------------------------------------------------------------------
+_ARABIC_RE = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_ARABIC_WORD_RE = re.compile(r"[\u0621-\u064a]+")
+_FOLD = {
+    **{c: None for c in range(0x0610, 0x061B)},  # Quranic marks
+    **{c: None for c in range(0x064B, 0x0660)},  # harakat: fatha, damma, kasra, tanwin, shadda, sukun…
+    0x0670: None, **{c: None for c in range(0x06D6, 0x06EE)},  # superscript alef, Quranic annotations
+    0x0640: None,  # tatweel
+    0x200E: None, 0x200F: None, 0x061C: None,  # LRM, RLM, ALM
+    **{c: None for c in range(0x2066, 0x206A)},  # bidi isolates (the bot's own output, pasted back)
+    0x0623: "ا", 0x0625: "ا", 0x0622: "ا", 0x0671: "ا", 0x0672: "ا", 0x0673: "ا",  # alef variants
+    0x0649: "ي", 0x06CC: "ي", 0x0626: "ي", 0x0624: "و", 0x06A9: "ك", 0x0629: "ه",  # yā, kāf, tā' marbūṭa
+    0x061F: "?", 0x060C: ",", 0x061B: ";", 0x066A: "%", 0x066B: ",", 0x066C: " ",  # punctuation
+    **{0x0660 + d: str(d) for d in range(10)}, **{0x06F0 + d: str(d) for d in range(10)},  # digits
+}
+# Light stemming, applied alike to questions, examples, aliases and triggers: « وبريده » and
+# « البريد » both become « بريد ». Longest prefix first; at least three letters must remain.
+_PREFIXES = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف")
+_SUFFIXES = ("كما", "هما", "ها", "هم", "هن", "كم", "كن", "نا", "ه", "ك")
+_MIN_STEM = 3
+
+
+def _stem(word: str) -> str:
+    """Strip one proclitic (و, ف, ال…) and one pronoun suffix from a folded Arabic word."""
+    for prefix in _PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
+            word = word[len(prefix):]
+            break
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+            return word[: -len(suffix)]
+    return word
+
+
+def fold_arabic(text: str) -> str:
+    """Fold Arabic variants away: diacritics, tatweel, alef/yā/tā' marbūṭa forms, digits, clitics."""
+    if text.isascii() or not _ARABIC_RE.search(text) and not any(0x2066 <= ord(c) <= 0x2069 for c in text):
+        return text
+    if re.search(r"[\ufb50-\ufdff\ufe70-\ufeff]", text):
+        text = unicodedata.normalize("NFKC", text)  # presentation forms -> letters
+    text = text.translate(_FOLD)
+    return _ARABIC_WORD_RE.sub(lambda m: _stem(m.group(0)), text)
+
+
+def is_arabic(text: str) -> bool:
+    """Tell whether most letters of `text` are Arabic."""
+    arabic = len(_ARABIC_RE.findall(text))
+    return arabic > 0 and arabic >= sum(1 for c in text if c.isalpha()) - arabic
+
+
+# Function words of the other languages, so that the French stopword list also covers them
+# (key terms, follow-ups); written as users type them, folded like questions are.
+_EN_STOPWORDS = """the and or of to in at for with by from about is are was were be been being do does did
+can could would will shall should may might must what who whom whose which where when why how this that
+these those it its his her hers their theirs them they he she we you your yours me my our us please tell
+give know there here any some much many hi hey hello thanks thank want need like get find show explain
+mean means meant let would anything something someone anyone kind sort just also very really still""".split()
+_AR_STOPWORDS = """ما ماذا من هو هي هم في على عن الى إلى هل كيف متى أين اين لماذا كم هذا هذه ذلك تلك الذي التي
+الذين و او أو ثم مع ان أن إن كان كانت لي لك له لها لو يا أريد اريد أود ممكن فضلك شكرا مرحبا السلام عليكم
+أي اي بعض كل عند لدى قد لا نعم هناك هنا أنا انا نحن انت أنت أعطني اعطني أخبرني اخبرني""".split()
+FOREIGN_STOPWORDS = frozenset(_EN_STOPWORDS) | frozenset(fold_arabic(w) for w in _AR_STOPWORDS)
+
+# -- detection -----------------------------------------------------------------------------------
+# Function words seen as training text, so that « hello » or « the » decide even if no example uses them.
+_FUNCTION_WORDS = {
+    "en": " ".join(_EN_STOPWORDS) + " number phone address email who heads director head office service",
+    "fr": ("le la les un une des du de et ou est sont que qui quoi quel quelle quels ou où comment pourquoi "
+           "quand combien ce cet cette ces son sa ses leur je tu il elle nous vous ils elles avec pour sur dans "
+           "par pas ne bonjour salut merci svp numéro téléphone adresse courriel chef directeur c'est qu'est-ce"),
+}
+_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_NGRAMS = (1, 2, 3, 4)
+_ALPHA = 0.5  # additive smoothing of the counts
+WORD_WEIGHT = 1.0  # weight of a token's word likelihood against its character n-grams' mean
+MIN_MARGIN = 1.0  # log-likelihood difference (per judged token, capped) below which the text is ambiguous
+
+
+def _grams(token: str) -> list[str]:
+    padded = f" {token} "
+    return [padded[i:i + n] for n in _NGRAMS for i in range(len(padded) - n + 1) if padded[i:i + n].strip()]
+
+
+class _Counts:
+    """Word and character n-gram counts of one language's text, with smoothed log-probabilities."""
+
+    def __init__(self, tokens: Iterable[str]) -> None:
+        self.words = Counter(tokens)
+        self.grams = Counter(g for t, n in self.words.items() for g in _grams(t) for _ in range(n))
+        self.word_total = sum(self.words.values())
+        self.gram_total = sum(self.grams.values())
+
+    def word(self, token: str, vocabulary: int) -> float:
+        return math.log((self.words[token] + _ALPHA) / (self.word_total + _ALPHA * vocabulary))
+
+    def gram(self, gram: str, vocabulary: int) -> float:
+        return math.log((self.grams[gram] + _ALPHA) / (self.gram_total + _ALPHA * vocabulary))
+
+
+class LanguageDetector:
+    """Tell English from French (and Arabic by its script) with models fitted on sample texts."""
+
+    def __init__(self, samples: Mapping[str, Iterable[str]], neutral: Iterable[str] = ()) -> None:
+        self.neutral = frozenset(w.casefold() for w in neutral)
+        self._counts = {lang: _Counts(self.tokens(" ".join([*texts, _FUNCTION_WORDS[lang]])))
+                        for lang, texts in samples.items() if lang in _FUNCTION_WORDS}
+        self._word_vocabulary = len(set().union(*(c.words for c in self._counts.values())))
+        self._gram_vocabulary = len(set().union(*(c.grams for c in self._counts.values())))
+
+    def tokens(self, text: str) -> list[str]:
+        """Return the words of `text` that can tell a language: no acronyms, digits or neutral names."""
+        words = _TOKEN_RE.findall(text.replace("’", "'"))
+        return [w.casefold() for w in words
+                if not (len(w) > 1 and w.isupper()) and w.casefold() not in self.neutral]
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Return each Latin-script language's log-likelihood of `text`, summed over its tokens."""
+        totals = dict.fromkeys(self._counts, 0.0)
+        for token in self.tokens(text):
+            grams = _grams(token)
+            for lang, counts in self._counts.items():
+                gram_part = sum(counts.gram(g, self._gram_vocabulary) for g in grams) / len(grams)
+                totals[lang] += gram_part + WORD_WEIGHT * counts.word(token, self._word_vocabulary)
+        return totals
+
+    def detect(self, text: str) -> str | None:
+        """Return 'ar', 'en' or 'fr' for `text`, or None when it does not say."""
+        if is_arabic(text):
+            return "ar"
+        scores = self.scores(text)
+        if len(scores) < 2 or not any(scores.values()):
+            return None
+        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+        margin = scores[ranked[0]] - scores[ranked[1]]
+        return ranked[0] if margin >= MIN_MARGIN else None
+
+
+def training_texts(kb: KnowledgeBase, skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """Return the sample texts of each language: the intents' examples and the answers' texts.
+
+    `skip` leaves out examples (held out to measure the detector).
+    """
+    samples: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
+    for intent in kb.intents.values():
+        for lang, examples in intent.by_language.items():
+            samples[lang].extend(e for e in examples if e not in skip)
+    for answer in kb.answers.values():
+        samples["fr"].extend((answer.title, answer.text))
+        for lang in TRANSLATED:
+            samples[lang].extend((answer.titles.get(lang, ""), answer.texts.get(lang, "")))
+    return samples
+
+
+def neutral_words(kb: KnowledgeBase) -> set[str]:
+    """Return words that say nothing of the language: acronyms and the single-word names of subjects."""
+    words = {a.casefold() for a in kb.acronyms}
+    words.update(alias for subject in kb.subjects.values() for alias in subject.aliases if " " not in alias)
+    return words
+
+
+def detector_for(kb: KnowledgeBase, skip: frozenset[str] = frozenset()) -> LanguageDetector:
+    """Return the detector fitted on `kb` (kept for the last knowledge bases seen)."""
+    key = (id(kb), skip)
+    entry = _DETECTORS.get(key)
+    if entry is None or entry[0] is not kb:
+        if len(_DETECTORS) >= 4:
+            _DETECTORS.pop(next(iter(_DETECTORS)))
+        entry = _DETECTORS[key] = (kb, LanguageDetector(training_texts(kb, skip), neutral_words(kb)))
+    return entry[1]
+
+
+_DETECTORS: dict[tuple[int, frozenset[str]], tuple[KnowledgeBase, LanguageDetector]] = {}
+
+
+def detect(text: str, kb: KnowledgeBase) -> str | None:
+    """Return the language of `text` ('fr', 'en' or 'ar'), or None when it does not tell."""
+    return detector_for(kb).detect(text)
