@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.engine import Engine
+    from bot.knowledge import KnowledgeError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = ("French FAQ assistant about the DCI, the attachés de sécurité intérieure (ASI) and the "
@@ -44,8 +45,13 @@ def _engine(config: Config, log_unanswered: bool = True) -> Engine:
     try:
         return Engine(config, log_unanswered=log_unanswered)
     except KnowledgeError as exc:
-        lines = [str(p) for p in exc.problems if p.severity == "error"]
-        raise CommandError("error: the data is broken, run `faqbot check`:\n" + "\n".join(lines)) from None
+        raise _broken(exc) from None
+
+
+def _broken(exc: KnowledgeError) -> CommandError:
+    """Return the error saying the data is broken, with its errors."""
+    lines = [str(p) for p in exc.problems if p.severity == "error"]
+    return CommandError("error: the data is broken, run `faqbot check`:\n" + "\n".join(lines))
 
 
 def _stdin_questions() -> Iterator[str]:
@@ -84,7 +90,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def _explain(engine: Engine, questions: object, dialog: bool, as_json: bool = False) -> int:
     from bot.dialogue import Conversation
-    from bot.maintenance import format_explanation
+    from bot.tools.catalog import format_explanation
 
     shared = Conversation()
     for question in questions:  # type: ignore[attr-defined]
@@ -121,7 +127,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import dataclasses
     from pathlib import Path
 
-    from bot.maintenance import EvaluationSetError, analysis_json, evaluate, format_report, plot_sweep, tune
+    from bot.tools.evaluation import EvaluationSetError, evaluate
+    from bot.tools.tuning import analysis_json, format_report, plot_sweep, tune
 
     config = _config(args)
     if args.log:
@@ -159,7 +166,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     Example: faqbot check
              faqbot check --json
     """
-    from bot.checks import check_data, format_problems, problems_json
+    from bot.tools.checks import check_data, format_problems, problems_json
 
     config = _config(args)
     problems = check_data(config)
@@ -180,7 +187,7 @@ def cmd_review(args: argparse.Namespace) -> int:
              faqbot eval --log && faqbot review --limit 5
              faqbot review --json
     """
-    from bot.maintenance import format_review, review
+    from bot.tools.review import format_review, review
     from bot.unanswered import UnansweredLog
 
     config = _config(args)
@@ -204,14 +211,13 @@ def cmd_intents(args: argparse.Namespace) -> int:
              faqbot intents --json > knowledge.json
     """
     from bot.knowledge import KnowledgeError, load_knowledge
-    from bot.maintenance import export_knowledge, format_intents
+    from bot.tools.catalog import export_knowledge, format_intents
 
     config = _config(args)
     try:
         kb = load_knowledge(config.paths.knowledge, config.paths.intents)
     except KnowledgeError as exc:
-        lines = [str(p) for p in exc.problems if p.severity == "error"]
-        raise CommandError("error: the data is broken, run `faqbot check`:\n" + "\n".join(lines)) from None
+        raise _broken(exc) from None
     if args.json:
         print(json.dumps(export_knowledge(kb, config.path.parent), ensure_ascii=False, indent=2))
     else:
@@ -256,17 +262,35 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     Cold start of `faqbot ask`, warm latency on the evaluation questions, peak RSS, and synthetic
     knowledge bases of 1,000 / 10,000 / 50,000 examples against a naive rapidfuzz scan.
+    --dataset measures the intent layer on a CLINC150 JSON file instead (both protocols of the
+    paper, against a TF-IDF + LinearSVC baseline and the published figures).
     Example: faqbot bench
              faqbot bench --quick --json
+             faqbot bench --dataset data_full.json
+             faqbot bench --dataset data_small.json --limit 20 --json
     """
     from bot.tools.bench import format_table, run_bench
 
     config = _config(args)
+    if args.dataset is not None:
+        return _bench_dataset(config, args)
     try:
         result = run_bench(config, quick=args.quick, sizes=args.sizes)
     except (RuntimeError, OSError) as exc:
         raise CommandError(f"error: {exc}") from None
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_table(result))
+    return EXIT_OK
+
+
+def _bench_dataset(config: Config, args: argparse.Namespace) -> int:
+    """Run `faqbot bench --dataset` and print its figures."""
+    from bot.tools.clinc import DatasetError, format_dataset_table, run_dataset_bench
+
+    try:
+        result = run_dataset_bench(config, args.dataset, limit=args.limit)
+    except (DatasetError, OSError) as exc:
+        raise CommandError(f"error: {exc}") from None
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_dataset_table(result))
     return EXIT_OK
 
 
@@ -323,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, few runs (figures not meaningful)")
     p.add_argument("--sizes", type=lambda v: [int(n) for n in v.split(",")], default=None, metavar="N,N,...",
                    help="synthetic knowledge base sizes in examples (default: 1000,10000,50000)")
+    p.add_argument("--dataset", type=Path, default=None, metavar="PATH",
+                   help="measure on a CLINC150 JSON file (train/val/test/oos_*) instead")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="with --dataset: the first N intents only")
     p = add("telegram", cmd_telegram)
     p.add_argument("--base-url", default=None, help="Bot API base URL (default: config.toml [telegram] base_url)")
     p.add_argument("--admin", type=int, action="append", default=[], metavar="USER_ID",

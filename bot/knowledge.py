@@ -9,31 +9,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from bot.language import TRANSLATED
+from bot.problems import KnowledgeError, Lines, Problem
 from bot.text import Lexicon, PhraseFinder, french_typography, normalize
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in the data, located precisely enough for a maintainer to fix it."""
-
-    path: Path
-    line: int | None
-    item: str
-    message: str
-    severity: str = "error"  # "error" | "warning"
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else str(self.path)
-        return f"{where}: {self.item}: {self.message}"
-
-
-class KnowledgeError(Exception):
-    """The data has errors; `problems` lists every one of them."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} error(s) in the data:\n" + "\n".join(map(str, errors)))
 
 
 @dataclass(frozen=True)
@@ -46,6 +24,16 @@ class Answer:
     path: Path
     as_of: str = ""
     items: tuple[str, ...] = ()  # answers about the entries of a list this answer gives, in order
+    titles: dict[str, str] = field(default_factory=dict, compare=False)  # curated translations: {"en": …, "ar": …}
+    texts: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def title_in(self, language: str) -> str:
+        """Return the title in `language`, or the French one when it has no translation."""
+        return self.titles.get(language) or self.title
+
+    def text_in(self, language: str) -> str:
+        """Return the text in `language`, or the French one when it has no translation."""
+        return self.texts.get(language) or self.text
 
 
 @dataclass(frozen=True)
@@ -54,9 +42,10 @@ class Intent:
     answer: str
     topic: str
     path: Path
-    examples: tuple[str, ...]
+    examples: tuple[str, ...]  # every language's examples: one matcher learns them all
     subject: str = ""
     facet: str = ""
+    by_language: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)  # {"fr": …, "en": …}
 
 
 @dataclass(frozen=True)
@@ -64,6 +53,11 @@ class Topic:
     id: str
     title: str
     answers: tuple[str, ...]
+    titles: dict[str, str] = field(default_factory=dict, compare=False)  # curated translations of the title
+
+    def title_in(self, language: str) -> str:
+        """Return the title in `language`, or the French one when it has no translation."""
+        return self.titles.get(language) or self.title
 
 
 @dataclass(frozen=True)
@@ -73,6 +67,11 @@ class Subject:
     aliases: tuple[str, ...]
     described: bool = True
     part_of: str = ""
+    names: dict[str, str] = field(default_factory=dict, compare=False)  # first alias in each other language
+
+    def name_in(self, language: str) -> str:
+        """Return how to name the subject in `language` (the French name by default)."""
+        return self.names.get(language) or self.name
 
 
 @dataclass(frozen=True)
@@ -177,15 +176,22 @@ class KnowledgeBase:
 _ANSWER_KEYS: dict[str, tuple[type, bool]] = {
     "id": (str, True), "title": (str, True), "text": (str, True), "source": (str, True), "as_of": (str, False),
     "items": (list, False),
+    # Curated translations (English, Arabic) of the title and text.
+    "title_en": (str, False), "title_ar": (str, False), "text_en": (str, False), "text_ar": (str, False),
 }
 _INTENT_KEYS: dict[str, tuple[type, bool]] = {
     "id": (str, True), "answer": (str, True), "examples": (list, True), "subject": (str, False), "facet": (str, False),
+    "examples_en": (list, False), "examples_ar": (list, False),
 }
-_KNOWLEDGE_FILE_KEYS = {"topic": str, "title": str, "answers": list, "acronyms": dict}
+_KNOWLEDGE_FILE_KEYS = {"topic": str, "title": str, "answers": list, "acronyms": dict, "title_en": str, "title_ar": str}
 _INTENTS_FILE_KEYS = {"topic": str, "intents": list, "subjects": dict, "facets": dict, "synonyms": dict,
                       "out_of_scope": list}
 _SUBJECT_KEYS: dict[str, tuple[type, bool]] = {
     "name": (str, True), "aliases": (list, True), "described": (bool, False), "part_of": (str, False),
+    "aliases_en": (list, False), "aliases_ar": (list, False),
+}
+_FACET_KEYS: dict[str, tuple[type, bool]] = {
+    "triggers": (list, True), "exclusive": (bool, False), "triggers_en": (list, False), "triggers_ar": (list, False),
 }
 _ID_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
 _TOML_LINE_RE = re.compile(r"line (\d+)")
@@ -196,7 +202,7 @@ class _Collector:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
-        self._texts: dict[Path, str] = {}
+        self.lines = Lines()
 
     def read_toml(self, path: Path) -> dict[str, Any] | None:
         try:
@@ -204,7 +210,7 @@ class _Collector:
         except (OSError, UnicodeDecodeError) as exc:
             self.add(path, None, "-", f"cannot read the file ({exc}); save it as UTF-8")
             return None
-        self._texts[path] = text
+        self.lines.remember(path, text)
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -215,10 +221,7 @@ class _Collector:
 
     def line_of(self, path: Path, item_id: str) -> int | None:
         """Return the line where `id = "item_id"` (or a table named item_id) is written."""
-        item = re.escape(item_id)
-        pattern = re.compile(r'^\s*(?:id\s*=\s*["\']' + item + r'["\']|\[[^\]]*\b' + item + r"\])", re.M)
-        match = pattern.search(self._texts.get(path, ""))
-        return self._texts[path].count("\n", 0, match.start()) + 1 if match else None
+        return self.lines.of_id(path, item_id)
 
     def add(self, path: Path, line: int | None, item: str, message: str, severity: str = "error") -> None:
         self.problems.append(Problem(path, line, item, message, severity))
@@ -260,6 +263,22 @@ def _table(raw: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _translations(table: dict[str, Any], key: str) -> dict[str, str]:
+    """Return the non-empty translations of `key` (`key_en`, `key_ar`) in a table."""
+    found = {lang: table.get(f"{key}_{lang}") for lang in TRANSLATED}
+    return {lang: value.strip() for lang, value in found.items() if isinstance(value, str) and value.strip()}
+
+
+def _strings(col: _Collector, path: Path, item: str, table: dict[str, Any], key: str) -> tuple[str, ...]:
+    """Return the stripped strings of the list `key` of a table, reporting any empty or non-string entry."""
+    values = table.get(key, [])
+    values = values if isinstance(values, list) else []  # check_table reported the wrong type
+    bad = [v for v in values if not isinstance(v, str) or not v.strip()]
+    if bad:
+        col.add(path, col.line_of(path, item), item, f"{key} must be non-empty strings, found {bad[0]!r}")
+    return tuple(v.strip() for v in values if isinstance(v, str) and v.strip())
+
+
 def _read_answers(col: _Collector, folder: Path) -> tuple[dict[str, Answer], list[Topic], dict[str, str]]:
     answers: dict[str, Answer] = {}
     topics: list[Topic] = []
@@ -286,10 +305,11 @@ def _read_answers(col: _Collector, folder: Path) -> tuple[dict[str, Answer], lis
                 id=item, title=french_typography(table["title"].strip()), text=french_typography(table["text"].strip()),
                 source=table["source"].strip(), topic=topic, path=path, as_of=table.get("as_of", ""),
                 items=tuple(map(str, table.get("items", []))),
+                titles=_translations(table, "title"), texts=_translations(table, "text"),
             )
             ids.append(item)
         if ids:
-            topics.append(Topic(topic, str(raw.get("title", topic)), tuple(ids)))
+            topics.append(Topic(topic, str(raw.get("title", topic)), tuple(ids), _translations(raw, "title")))
     return answers, topics, acronyms
 
 
@@ -299,8 +319,10 @@ def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: d
             continue
         if sid in subjects:
             col.add(path, col.line_of(path, sid), sid, "subject defined twice")
-        subjects[sid] = Subject(sid, table["name"], tuple(map(str, table["aliases"])), table.get("described", True),
-                                table.get("part_of", ""))
+        translated = {lang: _strings(col, path, sid, table, f"aliases_{lang}") for lang in TRANSLATED}
+        aliases = tuple(map(str, table["aliases"])) + tuple(a for lang in TRANSLATED for a in translated[lang])
+        subjects[sid] = Subject(sid, table["name"], aliases, table.get("described", True), table.get("part_of", ""),
+                                {lang: names[0] for lang, names in translated.items() if names})
 
 
 def _read_intents(col: _Collector, folder: Path) -> tuple[
@@ -319,8 +341,9 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
         _check_file_keys(col, path, raw, _INTENTS_FILE_KEYS)
         _read_subjects(col, path, raw, subjects)
         for fid, table in _table(raw, "facets").items():
-            if col.check_table(path, fid, table, {"triggers": (list, True), "exclusive": (bool, False)}, "facet"):
-                facets[fid] = tuple(map(str, table["triggers"]))
+            if col.check_table(path, fid, table, _FACET_KEYS, "facet"):
+                facets[fid] = tuple(map(str, table["triggers"])) + tuple(
+                    t for lang in TRANSLATED for t in _strings(col, path, fid, table, f"triggers_{lang}"))
                 if table.get("exclusive"):
                     exclusive.add(fid)
         for word, variants in _table(raw, "synonyms").items():
@@ -342,12 +365,11 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
                 col.add(path, col.line_of(path, item), item,
                         f"duplicate intent id (also in {intents[item].path.name}); rename one")
                 continue
-            bad = [e for e in table["examples"] if not isinstance(e, str) or not e.strip()]
-            if bad:
-                col.add(path, col.line_of(path, item), item, f"examples must be non-empty strings, found {bad[0]!r}")
-            examples = tuple(e.strip() for e in table["examples"] if isinstance(e, str) and e.strip())
+            by_language = {"fr": _strings(col, path, item, table, "examples"),
+                           **{lang: _strings(col, path, item, table, f"examples_{lang}") for lang in TRANSLATED}}
+            examples = tuple(e for group in by_language.values() for e in group)
             intents[item] = Intent(item, table["answer"], topic, path, examples,
-                                   table.get("subject", ""), table.get("facet", ""))
+                                   table.get("subject", ""), table.get("facet", ""), by_language)
     return intents, subjects, facets, synonyms, frozenset(exclusive), tuple(out_of_scope)
 
 
@@ -380,16 +402,56 @@ def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str,
                         f"items names {item!r}, which is not an answer any intent gives")
 
 
-def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
-    """Read and validate the data; raise KnowledgeError listing every error found."""
-    col = _Collector()
+@dataclass(frozen=True)
+class DataRead:
+    """What could be read of the data, even when some of it is broken, with the problems found."""
+
+    answers: dict[str, Answer]
+    topics: list[Topic]
+    acronyms: dict[str, str]
+    intents: dict[str, Intent]
+    subjects: dict[str, Subject]
+    facets: dict[str, tuple[str, ...]]
+    synonyms: dict[str, tuple[str, ...]]
+    exclusive: frozenset[str]
+    out_of_scope: tuple[str, ...]
+    problems: list[Problem]
+    lines: Lines
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        return Lexicon(self.acronyms, self.synonyms)
+
+    def normalize(self, text: str) -> str:
+        """Normalise `text` with the acronyms and synonyms read."""
+        return normalize(text, self.lexicon)
+
+
+def read_data(knowledge_dir: Path, intents_dir: Path) -> DataRead:
+    """Read every answer and intent that parses, collecting the problems instead of stopping at the first."""
+    return _read_all(_Collector(), knowledge_dir, intents_dir)
+
+
+def _read_all(col: _Collector, knowledge_dir: Path, intents_dir: Path) -> DataRead:
     for folder in (knowledge_dir, intents_dir):
         if not folder.is_dir():
             col.add(folder, None, "-", "folder not found; check [paths] in config.toml")
-    if col.problems:
-        raise KnowledgeError(col.problems)
-    answers, topics, acronyms = _read_answers(col, knowledge_dir)
-    intents, subjects, facets, synonyms, exclusive, out_of_scope = _read_intents(col, intents_dir)
+    answers, topics, acronyms = _read_answers(col, knowledge_dir) if knowledge_dir.is_dir() else ({}, [], {})
+    intents, subjects, facets, synonyms, exclusive, out_of_scope = (
+        _read_intents(col, intents_dir) if intents_dir.is_dir() else ({}, {}, {}, {}, frozenset(), ()))
+    return DataRead(answers, topics, acronyms, intents, subjects, facets, synonyms, exclusive, out_of_scope,
+                    col.problems, col.lines)
+
+
+def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
+    """Read and validate the data; raise KnowledgeError listing every error found."""
+    col = _Collector()
+    if not (knowledge_dir.is_dir() and intents_dir.is_dir()):
+        raise KnowledgeError(read_data(knowledge_dir, intents_dir).problems)
+    data = _read_all(col, knowledge_dir, intents_dir)
+    answers, topics, acronyms, intents = data.answers, data.topics, data.acronyms, data.intents
+    subjects, facets, synonyms = data.subjects, data.facets, data.synonyms
+    exclusive, out_of_scope = data.exclusive, data.out_of_scope
     _cross_check(col, answers, intents, subjects, facets)
     if not intents:
         col.add(intents_dir, None, "-", "no intents found")

@@ -12,8 +12,8 @@ import pytest
 
 from bot.config import load_config
 from bot.engine import Engine
-from bot.maintenance import evaluate
 from bot.text import french_typography
+from bot.tools.evaluation import evaluate
 
 REPO = Path(__file__).resolve().parent.parent
 

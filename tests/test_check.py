@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.checks import check_data, find_facts, format_problem, telegram_length
 from bot.config import load_config
+from bot.provenance import find_facts
+from bot.tools.checks import check_data, format_problem, telegram_length
 
 NEW_INTENT = '''
 [[intents]]

@@ -13,24 +13,10 @@ from bot.config import Config
 from bot.dialogue import Conversation
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
-from bot.maintenance import (
-    OUT_OF_SCOPE,
-    Outcome,
-    Ranked,
-    analyse,
-    confusions,
-    evaluate,
-    export_knowledge,
-    format_explanation,
-    format_report,
-    group_questions,
-    per_intent,
-    recommend,
-    redecide,
-    review,
-    sweep,
-    sweep_point,
-)
+from bot.tools.catalog import export_knowledge, format_explanation
+from bot.tools.evaluation import OUT_OF_SCOPE, Outcome, Ranked, confusions, evaluate, per_intent
+from bot.tools.review import group_questions, review
+from bot.tools.tuning import analyse, format_report, recommend, redecide, sweep, sweep_point
 from bot.unanswered import UnansweredLog
 
 SMALL_SET = {
@@ -177,7 +163,7 @@ def test_plot_without_matplotlib_is_one_clear_line(monkeypatch, capsys, config: 
 
 def test_plot_is_drawn_when_matplotlib_is_installed(quiet_engine: Engine, config: Config, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    from bot.maintenance import plot_sweep
+    from bot.tools.tuning import plot_sweep
 
     report = evaluate(quiet_engine, small_set(tmp_path / "eval"), leave_one_out=False)
     plot_sweep(analyse(report, config.decision, 0.98), tmp_path / "sweep.png")

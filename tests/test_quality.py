@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engine import Engine
-from bot.maintenance import EvalReport, evaluate
+from bot.tools.evaluation import EvalReport, evaluate
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_dialogs_keep_their_context(report: EvalReport) -> None:
 
 @pytest.mark.parametrize("folder", ["eval", "holdout"])
 def test_training_examples_are_not_evaluation_questions(kb, config, folder: str) -> None:
-    from bot.maintenance import load_evaluation
+    from bot.tools.evaluation import load_evaluation
 
     questions, dialogs = load_evaluation(config.path.parent / "tests" / folder)
     asked = {kb.normalize(q.text) for q in questions} | {kb.normalize(t.text) for d in dialogs for t in d.turns}
@@ -52,7 +52,7 @@ def test_training_examples_are_not_evaluation_questions(kb, config, folder: str)
 
 
 def test_the_held_out_set_does_not_repeat_the_evaluation_set(kb, config) -> None:
-    from bot.maintenance import load_evaluation
+    from bot.tools.evaluation import load_evaluation
 
     held_out, _ = load_evaluation(config.path.parent / "tests" / "holdout")
     evaluation, dialogs = load_evaluation(config.paths.evaluation)

@@ -1,0 +1,209 @@
+"""`faqbot review`: group the unanswered log's questions and suggest what the data could do about them."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import DecisionSettings
+from bot.dialogue import Conversation
+from bot.engine import ANSWERED, Engine
+from bot.knowledge import KnowledgeBase
+from bot.text import content_tokens
+
+
+@dataclass
+class ReviewGroup:
+    """Similar unanswered questions, with what the data could do about them."""
+
+    questions: list[tuple[str, int]]  # (question as asked, times), most asked first
+    count: int
+    nearest: str | None  # the intent ranked first for most of the questions
+    score: float  # its mean confidence over them
+    action: str  # "add_examples" | "new_intent" | "answered_now"
+    statuses: Counter[str] = field(default_factory=Counter)
+    last_seen: str = ""
+    missing: list[str] = field(default_factory=list)  # key terms of the questions the nearest intent lacks
+
+    @property
+    def suggestion(self) -> str:
+        if self.action == "answered_now":
+            return (f"answered as {self.nearest} when asked alone now: check the answer is right "
+                    "(a follow-up may have lacked its context)")
+        if self.action == "add_examples":
+            return f"add these as examples of intent {self.nearest} (if its answer answers them)"
+        lacks = f"; {self.nearest} lacks the words {', '.join(self.missing)}" if self.nearest and self.missing else ""
+        return f"new intent, if the source document answers it{lacks}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "questions": [{"text": t, "count": n} for t, n in self.questions],
+                "nearest_intent": self.nearest, "score": round(self.score, 3), "action": self.action,
+                "suggestion": self.suggestion, "missing_terms": self.missing, "statuses": dict(self.statuses),
+                "last_seen": self.last_seen}
+
+
+@dataclass
+class _Question:
+    text: str
+    normalized: str
+    count: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    last_seen: str = ""
+    variants: Counter[str] = field(default_factory=Counter)
+
+
+MAX_REVIEWED = 2000  # distinct questions grouped (most asked first): keeps review quadratic but small
+_STEM = 5
+_SUBJECT_WEIGHT = 0.35  # "DCI", "Nouakchott": shared by many questions, they say little about what is asked
+
+
+def _features(normalized: str) -> set[str]:
+    """Return a question's key terms and their stems ("dirige", "dirig*")."""
+    tokens = content_tokens(normalized)
+    return set(tokens) | {t[:_STEM] + "*" for t in tokens if len(t) > _STEM}
+
+
+def _question_vectors(questions: list[_Question], kb: KnowledgeBase) -> Any:
+    """Return L2-normalised TF-IDF rows of key terms; IDF counts the intents' examples too."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    docs = [_features(kb.normalize(e)) for i in kb.intents.values() for e in i.examples]
+    rows = [_features(q.normalized) for q in questions]
+    df = Counter(f for d in docs + rows for f in d)
+    n = len(docs) + len(rows)
+    subject_words = {w for s in kb.subjects.values() for alias in s.aliases for w in alias.split()}
+    subject_words |= {w[:_STEM] + "*" for w in subject_words if len(w) > _STEM}
+    vocab: dict[str, int] = {}
+    data, cols, indptr = [], [], [0]
+    for feats in rows:
+        weights = {f: (math.log((1 + n) / (1 + df[f])) + 1) * (_SUBJECT_WEIGHT if f in subject_words else 1.0)
+                   for f in feats}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        for f, w in weights.items():
+            cols.append(vocab.setdefault(f, len(vocab)))
+            data.append(w / norm)
+        indptr.append(len(cols))
+    return csr_matrix((np.asarray(data, dtype=np.float64), cols, indptr), shape=(len(rows), max(len(vocab), 1)))
+
+
+def group_questions(entries: Iterable[dict[str, Any]], kb: KnowledgeBase,
+                    bound: float = 0.5) -> list[list[_Question]]:
+    """Group similar questions: the same question once normalised, then by shared key terms.
+
+    Greedy average link: each distinct question (most asked first) joins the group whose
+    members it resembles most on average (TF-IDF cosine of key terms) if that reaches `bound`.
+    """
+    import numpy as np
+
+    unique: dict[str, _Question] = {}
+    for entry in entries:
+        text = str(entry.get("question", "")).strip()
+        if not text:
+            continue
+        normalized = kb.normalize(text)
+        q = unique.setdefault(normalized, _Question(text, normalized))
+        q.count += 1
+        q.variants[text] += 1
+        q.statuses[str(entry.get("status", "?"))] += 1
+        q.last_seen = max(q.last_seen, str(entry.get("time", "")))
+    questions = sorted(unique.values(), key=lambda q: (-q.count, q.last_seen, q.normalized))[:MAX_REVIEWED]
+    if not questions:
+        return []
+    for q in questions:
+        q.text = q.variants.most_common(1)[0][0]
+    vectors = _question_vectors(questions, kb)
+    similarity = (vectors @ vectors.T).toarray()
+    labels = np.full(len(questions), -1)
+    sizes: list[int] = []
+    for i in range(len(questions)):
+        if sizes:
+            means = np.bincount(labels[:i], weights=similarity[i, :i], minlength=len(sizes)) / np.asarray(sizes)
+            best = int(np.argmax(means))
+            if means[best] >= bound:
+                labels[i] = best
+                sizes[best] += 1
+                continue
+        labels[i] = len(sizes)
+        sizes.append(1)
+    groups: list[list[_Question]] = [[] for _ in sizes]
+    for q, label in zip(questions, labels, strict=True):
+        groups[label].append(q)
+    return groups
+
+
+def _fits(candidate: dict[str, Any], d: DecisionSettings) -> bool:
+    """Tell whether a question probably belongs to its nearest intent, which lacks examples like it.
+
+    It does when the key-term guard accepts the intent and the score is high enough to offer it.
+    """
+    return bool(candidate.get("guard", {}).get("passed")) and candidate["score"] >= d.clarify_threshold
+
+
+def review(engine: Engine, entries: Iterable[dict[str, Any]], bound: float = 0.5) -> list[ReviewGroup]:
+    """Group the logged questions, most asked first, with the nearest intent and a suggestion.
+
+    The questions are asked again to find their nearest intent in the current data, through a
+    copy of the engine that logs nothing: reviewing the log must not grow it.
+    """
+    engine = copy.copy(engine)
+    engine.unanswered = None
+    d = engine.config.decision
+    result = []
+    for members in group_questions(entries, engine.kb, bound):
+        tops: list[tuple[str | None, float, bool, int]] = []  # (intent, score, fit to answer, times)
+        uncovered: list[tuple[str, tuple[str, ...]]] = []  # (top intent, its uncovered key terms)
+        answered = 0
+        for q in members:
+            reply = engine.reply(q.text, Conversation(), channel="review")
+            answered += (reply.status == ANSWERED) * q.count
+            top = (reply.explanation.get("candidates") or [None])[0]
+            if top is None:
+                tops.append((None, 0.0, False, q.count))
+            else:
+                tops.append((top["intent"], float(top["score"]), _fits(top, d), q.count))
+                uncovered.append((top["intent"], tuple(top.get("guard", {}).get("uncovered", ()))))
+        count = sum(q.count for q in members)
+        votes: Counter[str] = Counter()
+        for intent, _, _, times in tops:
+            if intent:
+                votes[intent] += times
+        nearest = votes.most_common(1)[0][0] if votes else None
+        scores = [score for intent, score, _, _ in tops if intent == nearest]
+        missing = Counter(t for intent, terms in uncovered if intent == nearest for t in terms)
+        fit = sum(times for intent, _, ok, times in tops if intent == nearest and ok)
+        if answered * 2 > count:
+            action = "answered_now"
+        elif fit * 2 > count:
+            action = "add_examples"
+        else:
+            action = "new_intent"
+        statuses: Counter[str] = Counter()
+        for q in members:
+            statuses.update(q.statuses)
+        result.append(ReviewGroup([(q.text, q.count) for q in members], count, nearest,
+                                  sum(scores) / len(scores) if scores else 0.0, action, statuses,
+                                  max(q.last_seen for q in members), [t for t, _ in missing.most_common(5)]))
+    return sorted(result, key=lambda g: (-g.count, -len(g.questions), g.questions[0][0]))
+
+
+def format_review(groups: list[ReviewGroup], total: int, source: str, limit: int | None = None) -> str:
+    """Render the review for a person: groups by frequency, their questions and a suggestion."""
+    if not groups:
+        return f"no unanswered questions in {source}"
+    shown = groups[:limit] if limit else groups
+    lines = [f"{total} unanswered question(s) in {len(groups)} group(s), most asked first ({source}):"]
+    for n, g in enumerate(shown, 1):
+        near = f"nearest {g.nearest} ({g.score:.2f})" if g.nearest else "no similar intent"
+        lines += ["", f"{n}. {g.count}x, {near}: {g.suggestion}"]
+        lines += [f"     {text}" + (f"  ({times}x)" if times > 1 else "") for text, times in g.questions[:8]]
+        if len(g.questions) > 8:
+            lines.append(f"     ... and {len(g.questions) - 8} more")
+    if len(shown) < len(groups):
+        lines += ["", f"({len(groups) - len(shown)} more group(s); use --limit 0 to see all)"]
+    return "\n".join(lines)
+
