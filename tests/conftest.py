@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -40,12 +41,40 @@ def kb(engine: Engine) -> KnowledgeBase:
     return engine.kb
 
 
+_WRITABLE_PATHS = {"cache": ".cache", "unanswered_log": "var/unanswered.jsonl", "persistence": "var/telegram.pickle"}
+
+
+@pytest.fixture(scope="session")
+def private_config(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A config.toml reading the repository's data, whose .cache/ and var/ are in a temporary folder.
+
+    Commands run by the tests use it unless they name another one, so a test run never writes
+    into the repository's var/ or .cache/. The shipped data's index is copied, so it starts fast.
+    """
+    import re
+    import shutil
+
+    root = tmp_path_factory.mktemp("private")
+    shutil.copytree(engine.config.paths.cache, root / ".cache")
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    for key, value in vars(engine.config.paths).items():
+        target = root / _WRITABLE_PATHS[key] if key in _WRITABLE_PATHS else value
+        text, found = re.subn(rf'(?m)^{key}\s*=\s*"[^"]*"', f"{key} = {json.dumps(str(target))}", text)
+        assert found == 1, f"[paths] {key} not found in config.toml"
+    (root / "config.toml").write_text(text, encoding="utf-8")
+    return root / "config.toml"
+
+
 @pytest.fixture
-def run_faqbot():
-    """Run `python -m bot ...` in a subprocess and return the CompletedProcess."""
+def run_faqbot(private_config: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Run `python -m bot ...` in a subprocess and return the CompletedProcess.
+
+    Without --config the command reads `private_config` (FAQBOT_CONFIG), never the repository's var/ or .cache/.
+    """
+    home = tmp_path_factory.mktemp("home")
 
     def run(*args: str, input: str | bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-        env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+        env = {**os.environ, "PYTHONIOENCODING": "utf-8", "FAQBOT_CONFIG": str(private_config), "HOME": str(home)}
         return subprocess.run([sys.executable, "-m", "bot", *args], input=input, capture_output=True,
                               timeout=timeout, cwd=REPO, env=env, text=not isinstance(input, bytes))
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
@@ -55,3 +57,13 @@ def test_every_command_has_help_with_an_example(run_faqbot, command: str) -> Non
     assert result.returncode == 0
     assert "Example:" in result.stdout
     assert "--config" in result.stdout
+
+
+def test_commands_run_by_the_tests_never_write_into_the_repository(run_faqbot, private_config: Path) -> None:
+    question = f"question témoin {uuid4().hex} sur le budget"  # falls back, so it is logged
+    result = run_faqbot("ask", "--json", question)
+    assert json.loads(result.stdout)["status"] == "fallback"
+    repo_log = Path(__file__).resolve().parent.parent / "var" / "unanswered.jsonl"
+    assert not repo_log.exists() or question not in repo_log.read_text(encoding="utf-8", errors="replace")
+    private_log = private_config.parent / "var" / "unanswered.jsonl"
+    assert question in private_log.read_text(encoding="utf-8")

@@ -153,9 +153,9 @@ def test_eval_cli_json_and_log(run_faqbot, data_copy: Path, tmp_path: Path) -> N
     assert all(set(e) == {"time", "channel", "status", "question", "candidates"} for e in entries)  # no user data
 
 
-def test_plot_without_matplotlib_is_one_clear_line(monkeypatch, capsys, config: Config, tmp_path: Path) -> None:
+def test_plot_without_matplotlib_is_one_clear_line(monkeypatch, capsys, private_config: Path, tmp_path: Path) -> None:
     monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)  # `import matplotlib` now fails
-    code = cli.main(["eval", "--config", str(config.path), "--set", str(small_set(tmp_path / "eval")),
+    code = cli.main(["eval", "--config", str(private_config), "--set", str(small_set(tmp_path / "eval")),
                      "--no-loo", "--plot", str(tmp_path / "x.png")])
     assert code == 1
     assert capsys.readouterr().err == "error: --plot needs matplotlib; install it with: pip install 'faqbot[plot]'\n"
