@@ -123,10 +123,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
              faqbot eval --json --plot sweep.png
              faqbot eval --log && faqbot review
              faqbot eval --set tests/holdout --no-loo   (the held-out set: measure, never tune on it)
+             faqbot eval --suite --verbose   (behavioural tests generated from the data, bot/tools/suite.py)
     """
     import dataclasses
     from pathlib import Path
 
+    if args.suite:
+        from bot.tools.suite import suite_command
+
+        return suite_command(_engine(_config(args), log_unanswered=False), args.seed, args.verbose, args.json)
     from bot.tools.evaluation import EvaluationSetError, evaluate
     from bot.tools.tuning import analysis_json, format_report, plot_sweep, tune
 
@@ -331,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw precision against coverage (needs the 'plot' extra: pip install 'faqbot[plot]')")
     p.add_argument("--log", nargs="?", const="", default=None, metavar="FILE",
                    help="write the clarify/fallback questions to the unanswered log (or FILE), for `faqbot review`")
+    p.add_argument("--suite", action="store_true",
+                   help="run the behavioural test suite generated from the data (tests/suite/templates.toml)")
+    p.add_argument("--seed", type=int, default=None, help="--suite: seed of the generated cases (default 11)")
+    p.add_argument("--verbose", action="store_true", help="--suite: show failing examples of each test")
     p = add("check", cmd_check)
     p.add_argument("--json", action="store_true", help="print {ok, errors, warnings} as JSON")
     p = add("review", cmd_review)
