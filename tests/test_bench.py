@@ -67,3 +67,113 @@ def test_dump_toml_round_trips(path: str) -> None:
     with (REPO / path).open("rb") as fh:
         data = tomllib.load(fh)
     assert tomllib.loads(dump_toml(data)) == data
+
+
+# -- `faqbot bench --dataset`: CLINC150 (tests/data/clinc150-sample.json, CC BY 3.0, see tests/data/README.md) --
+SAMPLE = REPO / "tests" / "data" / "clinc150-sample.json"
+
+
+def _in_scope_accuracy(gold: list[str], predicted: list[str]) -> float:
+    pairs = [(g, p) for g, p in zip(gold, predicted, strict=True) if g]
+    return round(sum(g == p for g, p in pairs) / len(pairs), 4)
+
+
+def _auroc(gold: list[str], confidence: list[float]) -> float:
+    """Mann-Whitney: the share of (in-scope, out-of-scope) pairs ranked the right way, ties half."""
+    pos = [c for g, c in zip(gold, confidence, strict=True) if g]
+    neg = [c for g, c in zip(gold, confidence, strict=True) if not g]
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return round(wins / (len(pos) * len(neg)), 4)
+
+
+@pytest.fixture(scope="module")
+def clinc_result() -> dict:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "bot", "bench", "--dataset", str(SAMPLE), "--json"],
+                          capture_output=True, text=True, timeout=110, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "bench: threshold: building the engine" in done.stderr  # the progress lines
+    return json.loads(done.stdout)
+
+
+def test_dataset_bench_scores_faqbot_from_its_replies(clinc_result: dict) -> None:
+    sample = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    gold = clinc_result["gold"]
+    assert gold == [g for _, g in sample["test"]] + [""] * len(sample["oos_test"])
+    for protocol in ("threshold", "oos-train"):
+        part = clinc_result["protocols"][protocol]
+        configured = part["rows"][0]
+        assert configured["system"] == "faqbot, configured decision"
+        status, predicted = configured["status"], configured["predicted"]
+        assert all((s == "answered") == bool(p) for s, p in zip(status, predicted, strict=True))
+        right = sum(s == "answered" and p == g for s, p, g in zip(status, predicted, gold, strict=True) if g)
+        assert configured["scores"]["in_scope_accuracy"] == round(right / sum(map(bool, gold)), 4)
+        oos = [s != "answered" for s, g in zip(status, gold, strict=True) if not g]
+        assert configured["scores"]["oos_recall"] == round(sum(oos) / len(oos), 4)
+        assert configured["scores"]["clarify_rate"] == round(status.count("clarify") / len(gold), 4)
+        assert configured["top1"] == _in_scope_accuracy(gold, configured["top"])
+        assert configured["top1"] > 0.8  # six intents: the ranking finds most of them
+        assert configured["build_s"] >= 0 and configured["p50_ms"] > 0 and configured["rss_mb"] > 0
+        for row in part["rows"][:3]:
+            assert row["scores"]["auroc"] == _auroc(gold, row["confidence"])
+        for row in part["rows"][1:3]:  # thresholded on val: every kept answer reaches the threshold
+            assert all(not p or c >= row["threshold"] for p, c in zip(row["predicted"], row["confidence"], strict=True))
+            assert row["scores"]["in_scope_accuracy"] == _in_scope_accuracy(gold, row["predicted"])
+    assert clinc_result["protocols"]["oos-train"]["out_of_scope_in_data"] == len(sample["oos_train"])
+    assert clinc_result["protocols"]["threshold"]["out_of_scope_in_data"] == 0
+
+
+def test_dataset_bench_baseline_is_computed_like_faqbot(clinc_result: dict) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    sample = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    gold = clinc_result["gold"]
+    for protocol in ("threshold", "oos-train"):
+        row = clinc_result["protocols"][protocol]["rows"][-1]
+        assert row["system"].startswith("TF-IDF + LinearSVC")
+        assert row["scores"]["in_scope_accuracy"] == _in_scope_accuracy(gold, row["predicted"])
+        said_oos = [g for g, p in zip(gold, row["predicted"], strict=True) if not p]
+        assert row["scores"]["oos_recall"] == round(said_oos.count("") / gold.count(""), 4)
+        assert row["scores"]["oos_precision"] == round(said_oos.count("") / len(said_oos), 4)
+        assert row["scores"]["auroc"] == _auroc(gold, row["confidence"])
+    # oos-train: the baseline is what it says, refitted here
+    texts = [t for t, _ in sample["train"]] + [t for t, _ in sample["oos_train"]]
+    labels = [g for _, g in sample["train"]] + [""] * len(sample["oos_train"])
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    svm = LinearSVC(random_state=0).fit(vectorizer.fit_transform(texts), labels)
+    test = [t for t, _ in sample["test"]] + [t for t, _ in sample["oos_test"]]
+    refitted = list(svm.predict(vectorizer.transform(test)))
+    assert clinc_result["protocols"]["oos-train"]["rows"][-1]["predicted"] == refitted
+
+
+def test_dataset_bench_prints_a_table(clinc_result: dict) -> None:
+    from bot.tools.clinc import format_dataset_table
+
+    table = format_dataset_table(clinc_result)
+    assert "protocol threshold" in table and "protocol oos-train" in table
+    assert "BERT (fine-tuned) (published, Full)" in table and "TF-IDF + LinearSVC" in table
+
+
+def test_dataset_limit_keeps_the_first_intents() -> None:
+    from bot.tools.clinc import load_dataset
+
+    dataset = load_dataset(SAMPLE, limit=2)
+    assert dataset.intents == ("translate", "transfer")
+    assert {g for _, g in dataset.splits["test"]} == {"translate", "transfer"}
+    assert len(dataset.splits["oos_test"]) == 60
+
+
+@pytest.mark.parametrize("content", [None, "{not json", '{"train": []}', json.dumps(
+    {k: [["a question", 3]] for k in ("train", "val", "test", "oos_train", "oos_val", "oos_test")})])
+def test_dataset_errors_are_one_line(content: str | None, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from bot.cli import main
+
+    path = tmp_path / "data.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    assert main(["bench", "--dataset", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(path) in err and len(err.strip().splitlines()) == 1

@@ -1,0 +1,322 @@
+"""`faqbot bench --dataset PATH`: the intent layer on CLINC150 (Larson et al., EMNLP-IJCNLP 2019; CC BY 3.0).
+
+The file is CLINC150's JSON: train, val, test, oos_train, oos_val, oos_test, each a list of
+[text, intent]. Its train split is written as a knowledge base in a temporary folder (one intent
+per CLINC150 intent, its training questions as examples, in knowledge/ + intents/ + a config.toml
+holding this configuration's settings with its [paths] replaced, and `[text] language = "en"` when
+the core has that setting), a real Engine is built on it, and every val and test question is
+asked with Engine.reply in a new conversation. The paper's two protocols:
+
+- threshold: trained on the in-scope intents only;
+- oos-train: oos_train is also written, as the intents file's `out_of_scope` list.
+
+In each protocol the rows are: faqbot with its configured decision (clarify and fallback count as
+out of scope); faqbot with its decision opened (answer the best candidate the key-term guard
+allows, whatever its confidence) and a threshold on the reply's confidence chosen on val +
+oos_val; a TF-IDF + LinearSVC baseline fitted here (threshold chosen the same way; in oos-train,
+out of scope is its own class, as in the paper); the published figures. Test is measured once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+import re
+import tempfile
+import time
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.tools.bench import _forget_answers, _forget_normalisations, _log, machine, peak_rss_mb, percentile
+from bot.tools.clinc_metrics import (
+    OOS,
+    THRESHOLD_CRITERION,
+    Baseline,
+    apply_threshold,
+    choose_threshold,
+    format_rows,
+    published_rows,
+    scores,
+)
+from bot.tools.synthetic import dump_toml
+
+SPLITS = ("train", "val", "test", "oos_train", "oos_val", "oos_test")
+ATTRIBUTION = ("CLINC150, Larson et al., « An Evaluation Dataset for Intent Classification and Out-of-Scope "
+               "Prediction », EMNLP-IJCNLP 2019 (clinc/oos-eval), licence CC BY 3.0")
+WARM_UP = ("hello", "what can you do", "thanks a lot", "who are you")
+PROTOCOLS = {"threshold": "trained on the in-scope intents; decision chosen on val + oos_val",
+             "oos-train": "oos_train written as out_of_scope questions in the data"}
+
+
+class DatasetError(Exception):
+    """The dataset file is missing or not in CLINC150's format."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    intents: tuple[str, ...]
+    splits: dict[str, tuple[tuple[str, str], ...]]
+
+    def questions(self, part: str) -> tuple[list[str], list[str]]:
+        """Return the texts and gold labels ("" = out of scope) of `part` (val or test) with its oos rows."""
+        rows = list(self.splits[part]) + [(text, OOS) for text, _ in self.splits[f"oos_{part}"]]
+        return [t for t, _ in rows], [g for _, g in rows]
+
+
+def load_dataset(path: Path, limit: int | None = None) -> Dataset:
+    """Read a CLINC150 JSON file; keep the first `limit` intents of train (every oos row is kept)."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: dataset file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(raw, dict) or not set(SPLITS) <= set(raw):
+        raise DatasetError(f"{path}: not CLINC150's format: expected a JSON object with keys {', '.join(SPLITS)}")
+    splits: dict[str, tuple[tuple[str, str], ...]] = {}
+    for name in SPLITS:
+        rows = raw[name]
+        if not isinstance(rows, list) or not all(
+                isinstance(r, list) and len(r) == 2 and all(isinstance(x, str) for x in r) and r[0].strip()
+                for r in rows):
+            raise DatasetError(f"{path}: {name!r} must be a list of [text, intent] pairs of non-empty text")
+        splits[name] = tuple((r[0].strip(), r[1]) for r in rows)
+    intents = tuple(dict.fromkeys(label for _, label in splits["train"]))
+    if limit is not None:
+        intents = intents[:max(1, limit)]
+    if len(intents) < 2:
+        raise DatasetError(f"{path}: the train split needs at least two intents")
+    kept = set(intents)
+    for name in ("train", "val", "test"):
+        splits[name] = tuple(r for r in splits[name] if r[1] in kept)
+    return Dataset(Path(path).name, intents, splits)
+
+
+def _intent_id(label: str) -> str:
+    return re.sub(r"[^a-z0-9_]+", "_", label.lower()).strip("_") or "intent"
+
+
+def _language_setting() -> bool:
+    """Return True when bot.config knows `[text] language`."""
+    from bot.config import Config
+
+    text = {f.name: f for f in dataclasses.fields(Config)}.get("text")
+    if text is None:
+        return False
+    factory = text.default_factory
+    default = factory() if factory is not dataclasses.MISSING else text.default
+    return hasattr(default, "language")
+
+
+def write_kb(dataset: Dataset, root: Path, config_path: Path, with_oos: bool) -> Path:
+    """Write the train split as knowledge/ + intents/ + config.toml under `root`; return the config's path."""
+    (root / "knowledge").mkdir(parents=True)
+    (root / "intents").mkdir()
+    header = f"# Generated by `faqbot bench --dataset` from {dataset.name}: {ATTRIBUTION}."
+    examples: dict[str, list[str]] = {label: [] for label in dataset.intents}
+    for text, label in dataset.splits["train"]:
+        examples[label].append(text)
+    ids = {label: _intent_id(label) for label in dataset.intents}
+    if len(set(ids.values())) < len(ids):
+        raise DatasetError(f"{dataset.name}: two intent names give the same id once lowercased")
+    answers = [{"id": ids[label], "title": label.replace("_", " "), "text": label.replace("_", " "),
+                "source": "CLINC150 (CC BY 3.0)"} for label in dataset.intents]
+    intents: dict[str, Any] = {"topic": "clinc150"}
+    if with_oos:
+        intents["out_of_scope"] = list(dict.fromkeys(t for t, _ in dataset.splits["oos_train"]))
+    intents["intents"] = [{"id": ids[label], "answer": ids[label], "examples": list(dict.fromkeys(examples[label]))}
+                          for label in dataset.intents]
+    (root / "knowledge" / "clinc150.toml").write_text(
+        dump_toml({"topic": "clinc150", "title": "CLINC150", "answers": answers}, header), encoding="utf-8")
+    (root / "intents" / "clinc150.toml").write_text(dump_toml(intents, header), encoding="utf-8")
+    (root / "source.txt").write_text(ATTRIBUTION + "\n", encoding="utf-8")
+    with config_path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    raw["paths"] = {"knowledge": "knowledge", "intents": "intents", "source": "source.txt", "cache": ".cache",
+                    "unanswered_log": "var/unanswered.jsonl", "persistence": "var/telegram.pickle",
+                    "evaluation": "evaluation"}
+    if _language_setting():
+        raw["text"] = {**raw.get("text", {}), "language": "en"}
+    (root / "config.toml").write_text(dump_toml(raw), encoding="utf-8")
+    return root / "config.toml"
+
+
+@dataclass
+class Pass:
+    """What the engine said to each question of one pass, in order."""
+
+    predicted: list[str] = field(default_factory=list)  # the answered label, "" for clarify/fallback
+    status: list[str] = field(default_factory=list)
+    confidence: list[float] = field(default_factory=list)
+    top: list[str] = field(default_factory=list)  # the best-ranked candidate, before the guard and the decision
+    top_score: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+
+def _ask(engine: Any, texts: Sequence[str], labels: dict[str, str]) -> Pass:
+    """Ask every text in a new conversation; map intent ids back to the dataset's labels."""
+    from bot.engine import ANSWERED
+
+    out = Pass()
+    clock = time.perf_counter
+    for text in texts:
+        start = clock()
+        reply = engine.reply(text)
+        out.seconds.append(clock() - start)
+        answered = reply.status == ANSWERED and reply.intent
+        out.predicted.append(labels.get(reply.intent, reply.intent) if answered else OOS)
+        out.status.append(reply.status)
+        out.confidence.append(round(float(reply.confidence), 4))
+        candidates = reply.explanation.get("candidates") or [{}]
+        best = candidates[0]
+        top = best.get("intent", "") if isinstance(best, dict) else getattr(best, "intent", "")
+        score = best.get("score", 0.0) if isinstance(best, dict) else getattr(best, "score", 0.0)
+        out.top.append(labels.get(top, top or OOS))
+        out.top_score.append(round(float(score), 4))
+    return out
+
+
+def _open_decision(config: Any) -> tuple[Any, bool]:
+    """Return `config` deciding to answer the best allowed candidate at any confidence (when it has thresholds)."""
+    d = config.decision
+    names = {f.name for f in dataclasses.fields(d)}
+    if not {"answer_threshold", "margin", "clarify_threshold"} <= names:
+        return config, False
+    return dataclasses.replace(config, decision=dataclasses.replace(
+        d, answer_threshold=0.0, margin=0.0, clarify_threshold=0.0)), True
+
+
+def _latency(seconds: Sequence[float]) -> dict[str, float]:
+    return {"p50_ms": round(percentile(seconds, 0.5) * 1e3, 3), "p99_ms": round(percentile(seconds, 0.99) * 1e3, 3)}
+
+
+def _top1(gold: Sequence[str], top: Sequence[str]) -> float | None:
+    in_scope = [(g, t) for g, t in zip(gold, top, strict=True) if g != OOS]
+    return round(sum(g == t for g, t in in_scope) / len(in_scope), 4) if in_scope else None
+
+
+def _build(dataset: Dataset, config_path: Path, root: Path, protocol: str) -> tuple[Any, float]:
+    """Write the data for `protocol`, build an engine on it with no cache; return it and the build time (s)."""
+    import sklearn.feature_extraction.text  # noqa: F401  the matcher's imports: not part of the build time
+    import sklearn.svm  # noqa: F401
+
+    from bot.config import load_config
+    from bot.engine import Engine
+    from bot.knowledge import KnowledgeError
+
+    cfg = write_kb(dataset, root, config_path, with_oos=protocol == "oos-train")
+    _log(f"{protocol}: building the engine on {len(dataset.splits['train']):,} training questions (no cache)")
+    start = time.perf_counter()
+    try:
+        engine = Engine(load_config(cfg), log_unanswered=False)
+    except KnowledgeError as exc:
+        raise DatasetError(f"{dataset.name}: the converted data does not load: {exc.problems[0]}") from None
+    return engine, round(time.perf_counter() - start, 2)
+
+
+def _faqbot(dataset: Dataset, config_path: Path, root: Path, protocol: str) -> tuple[list[dict[str, Any]], dict]:
+    """Build the engine on the written data and return its rows, and facts about the build."""
+    engine, build_s = _build(dataset, config_path, root, protocol)
+    labels = {_intent_id(label): label for label in dataset.intents}
+    facts = {"svm_fitted": bool(engine.matcher.classifier_coef_.size), "examples": len(engine.matcher.examples_),
+             "out_of_scope_in_data": len(engine.kb.out_of_scope)}
+    test, gold = dataset.questions("test")
+    val, val_gold = dataset.questions("val")
+    for text in WARM_UP:
+        engine.reply(text)
+    _forget_answers(engine)
+    _forget_normalisations()
+    _log(f"{protocol}: asking {len(test):,} test questions (configured decision, timed)")
+    configured = _ask(engine, test, labels)
+    rss = round(peak_rss_mb(), 1)
+    engine.config, opened = _open_decision(engine.config)
+    _log(f"{protocol}: asking {len(val):,} val and {len(test):,} test questions (decision opened)")
+    on_val, on_test = _ask(engine, val, labels), _ask(engine, test, labels)
+    del engine
+    gc.collect()
+    common = {"protocol": protocol, "build_s": build_s, **_latency(configured.seconds), "rss_mb": rss,
+              "top1": _top1(gold, configured.top)}
+    rows = [{"system": "faqbot, configured decision", **common,
+             "scores": scores(gold, configured.predicted, configured.confidence, configured.status),
+             "predicted": configured.predicted, "status": configured.status, "confidence": configured.confidence,
+             "top": configured.top}]
+    for name, pick, conf, val_pick, val_conf in (
+            ("opened decision + " if opened else "", on_test.predicted, on_test.confidence,
+             on_val.predicted, on_val.confidence),
+            ("ranking only, ", on_test.top, on_test.top_score,
+             on_val.top, on_val.top_score)):
+        threshold = choose_threshold(val_gold, val_pick, val_conf)
+        decided = apply_threshold(pick, conf, threshold)
+        rows.append({"system": f"faqbot, {name}threshold {threshold:.3f} on val", **common, "threshold": threshold,
+                     "scores": scores(gold, decided, conf), "predicted": decided, "confidence": conf})
+    return rows, facts
+
+
+def _baseline(dataset: Dataset, protocol: str) -> dict[str, Any]:
+    """Fit the TF-IDF + LinearSVC baseline for one protocol and return its row."""
+    texts = [t for t, _ in dataset.splits["train"]]
+    labels = [g for _, g in dataset.splits["train"]]
+    if protocol == "oos-train":
+        texts += [t for t, _ in dataset.splits["oos_train"]]
+        labels += [OOS] * len(dataset.splits["oos_train"])
+    _log(f"{protocol}: fitting the TF-IDF + LinearSVC baseline")
+    model = Baseline().fit(texts, labels)
+    test, gold = dataset.questions("test")
+    predicted, confidence = model.predict(test)
+    row: dict[str, Any] = {"protocol": protocol, "build_s": round(model.build_s, 2), **_latency(model.timed(test))}
+    if protocol == "threshold":
+        val, val_gold = dataset.questions("val")
+        threshold = choose_threshold(val_gold, *model.predict(val))
+        predicted = apply_threshold(predicted, confidence, threshold)
+        row |= {"system": f"TF-IDF + LinearSVC, threshold {threshold:.3f} on val", "threshold": threshold}
+    else:
+        row["system"] = "TF-IDF + LinearSVC, oos as a class"
+    return row | {"scores": scores(gold, predicted, confidence), "predicted": predicted, "confidence": confidence}
+
+
+def run_dataset_bench(config: Any, path: Path, limit: int | None = None) -> dict[str, Any]:
+    """Run both protocols on the dataset at `path` and return every figure (see the module docstring)."""
+    dataset = load_dataset(path, limit)
+    test, gold = dataset.questions("test")
+    val, _ = dataset.questions("val")
+    result: dict[str, Any] = {
+        "dataset": dataset.name, "attribution": ATTRIBUTION, "machine": machine(), "limit": limit,
+        "intents": len(dataset.intents), "train": len(dataset.splits["train"]), "val": len(val), "test": len(test),
+        "threshold_criterion": THRESHOLD_CRITERION, "language_setting": _language_setting(), "gold": gold,
+        "protocols": {}}
+    with tempfile.TemporaryDirectory(prefix="faqbot-clinc-") as tmp:
+        for protocol in PROTOCOLS:
+            rows, facts = _faqbot(dataset, Path(config.path), Path(tmp) / protocol, protocol)
+            result["protocols"][protocol] = {"about": PROTOCOLS[protocol], **facts, "rows": rows}
+    for protocol in PROTOCOLS:
+        result["protocols"][protocol]["rows"].append(_baseline(dataset, protocol))
+    result["machine"]["load_after"] = machine()["load_before"]
+    return result
+
+
+def format_dataset_table(result: dict[str, Any]) -> str:
+    """Render the figures for a person."""
+    m = result["machine"]
+    load = f", load average {m['load_before'][0]:.2f} at start" if m.get("load_before") else ""
+    lines = [f"{result['dataset']}: {result['intents']} intents, {result['train']:,} training questions, "
+             f"val {result['val']:,} and test {result['test']:,} questions (with their out-of-scope ones)"
+             + (f"; --limit {result['limit']}" if result["limit"] else ""),
+             f"machine: {m['cpus']} CPUs, {m['cpu']}, Python {m['python']}{load}",
+             f"threshold: {result['threshold_criterion']}",
+             "in-scope = answered with the right intent (clarify and fallback count as out of scope); "
+             "top-1 = the engine's best-ranked candidate, before the key-term guard and the decision; "
+             "ranking only = that candidate and its score, the guard and the decision left out; "
+             "RSS = this process's peak after the engine answered (baseline: not measured); "
+             "build = fitting with no cache, imports excluded",
+             f"source: {result['attribution']}"]
+    for protocol, part in result["protocols"].items():
+        svm = "fitted" if part["svm_fitted"] else "NOT fitted (the matcher's size cap): ranking on similarity only"
+        lines += ["", f"protocol {protocol}: {part['about']}; faqbot's SVM {svm}; "
+                      f"{part['out_of_scope_in_data']} out_of_scope questions in the data"]
+        lines += format_rows(part["rows"] + published_rows(protocol))
+    return "\n".join(lines)
