@@ -106,7 +106,7 @@ def _timed_runs(command: list[str], runs: int) -> list[float]:
 
 # -- measurements in this process --------------------------------------------------------------
 def _eval_questions(config: Any, limit: int | None) -> list[dict[str, str]]:
-    from bot.maintenance import load_evaluation
+    from bot.tools.evaluation import load_evaluation
 
     questions, _ = load_evaluation(config.paths.evaluation)
     picked = [{"text": q.text, "intent": q.intent} for q in questions]
