@@ -33,6 +33,7 @@ from bot.dialogue import (
 from bot.guard import GuardVerdict, KeyTermGuard
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge
 from bot.matcher import Candidate, IntentMatcher, fit_cached
+from bot.provenance import require_provenance
 from bot.text import french_typography, of
 from bot.unanswered import UnansweredLog
 
@@ -97,6 +98,7 @@ class Engine:
     def _build(self) -> _State:
         paths = self.config.paths
         kb = load_knowledge(paths.knowledge, paths.intents)
+        require_provenance(kb, paths.source, self.config.path)  # never serve a fact the source does not give
         params = {k: getattr(self.config.matcher, k) for k in IntentMatcher().get_params()}
         matcher = fit_cached(kb, params, paths.cache)
         owners = [matcher.intent_ids_[i] for i in matcher.example_intent_]

@@ -103,3 +103,37 @@ def test_console_reload_reports_a_refusal_then_a_success(data_copy: Path) -> Non
     chat(engine, stdin=io.StringIO(f"/reload\n{QUESTION}\n"), out=out)
     assert french_typography(f"Données rechargées : {len(engine.kb.intents)} intentions.") in out.getvalue()
     assert OLD_DATE in out.getvalue()
+
+
+INVENTED = ("créée le 1er septembre 2010.", "créée le 1er septembre 2010. Elle compte 120 agents.")
+
+
+def test_an_invented_fact_is_refused_on_reload_and_the_console_says_why(data_copy: Path) -> None:
+    engine = serving(data_copy)
+    replace_in(data_copy.parent / "knowledge" / "dci.toml", *INVENTED)
+    [error] = engine.reload()
+    assert (error.item, error.severity) == ("dci.creation", "error") and "'120'" in error.message
+    assert "120 agents" not in engine.reply(QUESTION).text
+    out = io.StringIO()
+    chat(engine, stdin=io.StringIO("/reload\n"), out=out)
+    assert "Rechargement refusé, les anciennes données restent en service" in out.getvalue()
+    assert "number '120' does not appear in the source document" in out.getvalue()
+
+
+def test_start_up_refuses_an_invented_fact_in_one_clear_message(run_faqbot, data_copy: Path) -> None:
+    replace_in(data_copy.parent / "knowledge" / "dci.toml", *INVENTED)
+    result = run_faqbot("ask", "--config", str(data_copy), "Quand la DCI a-t-elle été créée ?")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith("error: the data is broken, run `faqbot check`:\n")
+    assert "dci.toml" in result.stderr and "dci.creation: number '120'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_warnings_never_block_a_reload(data_copy: Path) -> None:
+    engine = serving(data_copy)
+    knowledge = data_copy.parent / "knowledge" / "dci.toml"
+    knowledge.write_text(knowledge.read_text(encoding="utf-8") + '\n[[answers]]\nid = "dci.inutile"\n'
+                         'title = "Une réponse que nulle intention ne donne"\ntext = "La DCI."\nsource = "DCI"\n',
+                         encoding="utf-8")
+    assert engine.reload() == []
+    assert "dci.inutile" in engine.kb.answers
