@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -187,8 +188,12 @@ def report_json(report: SuiteReport) -> dict[str, Any]:
 
 
 def suite_command(engine: Engine, seed: int | None = None, verbose: bool = False, as_json: bool = False) -> int:
-    """Run the suite and print its report (`faqbot eval --suite`); return the exit code (0: measured)."""
-    report = run_suite(engine, DEFAULT_SEED if seed is None else seed)
+    """Run the suite and print its report (`faqbot eval --suite`); return 0, or 1 without templates."""
+    path = templates_path(engine.config)
+    if not path.is_file():
+        print(f"error: the suite's templates file {path} is missing", file=sys.stderr)
+        return 1
+    report = run_suite(engine, DEFAULT_SEED if seed is None else seed, path)
     if as_json:
         print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
     else:

@@ -22,8 +22,8 @@ DEFAULT_SEED = 11
 
 
 def templates_path(config: Config) -> Path:
-    """Return the suite's templates file next to the configuration (tests/suite/templates.toml)."""
-    return config.path.parent / "tests" / "suite" / "templates.toml"
+    """Return the suite's templates file, beside the evaluation set (tests/eval -> tests/suite/templates.toml)."""
+    return Path(config.paths.evaluation).parent / "suite" / "templates.toml"
 
 
 def load_templates(path: Path) -> dict[str, Any]:

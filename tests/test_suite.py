@@ -1,0 +1,225 @@
+"""The behavioural suite (bot/tools/suite.py): reproducible, well-formed cases, and its CI gate on the shipped data."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from bot.engine import Engine
+from bot.text import strip_accents
+from bot.tools import perturb
+from bot.tools.suite import SuiteReport, format_report, report_json, run, run_suite
+from bot.tools.suite_cases import (
+    DEFAULT_SEED,
+    Suite,
+    contains_phrase,
+    facet_questions,
+    facet_words,
+    generate,
+    grid_cells,
+    load_templates,
+    typo_test,
+    undescribed_forms,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATES = REPO / "tests" / "suite" / "templates.toml"
+
+# CI gate: each test's rate on the shipped data, seed 11, must stay at or above its floor. Floors are
+# the rates measured when the suite was written (commit 695727f + the suite), minus 0.02, not the
+# issue's targets (inv >= 0.95, mft >= 0.97, dir >= 0.98): raise them as the engine improves.
+# Measured: mft.grid 0.967 (209), typos 5 % 0.697, 10 % 0.708, 15 % 0.592 (277 each), persona 0.166
+# (277), politeness 0.690 (277), keywords 1.000 (237), dir.facet 0.881 (160), dir.subject 0.863 (160).
+FLOORS = {
+    "mft.grid": 0.947,
+    "inv.typos_05": 0.677,
+    "inv.typos_10": 0.688,
+    "inv.typos_15": 0.572,
+    "inv.persona": 0.146,
+    "inv.politeness": 0.670,
+    "inv.keywords": 0.980,
+    "dir.facet": 0.861,
+    "dir.subject": 0.843,
+}
+
+
+@pytest.fixture(scope="module")
+def templates() -> dict:
+    return load_templates(TEMPLATES)
+
+
+@pytest.fixture(scope="module")
+def suite(quiet_engine: Engine, templates: dict) -> Suite:
+    return generate(quiet_engine.kb, templates, DEFAULT_SEED)
+
+
+@pytest.fixture(scope="module")
+def report(quiet_engine: Engine) -> SuiteReport:
+    return run_suite(quiet_engine, DEFAULT_SEED, TEMPLATES)
+
+
+# -- generation -----------------------------------------------------------------------------------------
+
+def test_the_same_seed_gives_the_same_cases_and_another_seed_others(quiet_engine: Engine, templates: dict,
+                                                                     suite: Suite) -> None:
+    assert generate(quiet_engine.kb, templates, DEFAULT_SEED) == suite
+    other = generate(quiet_engine.kb, templates, DEFAULT_SEED + 1)
+    assert [t.name for t in other.tests] == [t.name for t in suite.tests]
+    for name, cases in suite.cases.items():
+        assert other.cases[name] != cases, name
+
+
+def test_every_test_has_cases_with_every_placeholder_filled(suite: Suite) -> None:
+    assert [t.name for t in suite.tests] == list(FLOORS)
+    for test in suite.tests:
+        cases = suite.cases[test.name]
+        assert len(cases) >= 100, test.name
+        assert all(c.test == test.name and c.text.strip() for c in cases)
+        assert not [c.text for c in cases if "{" in c.text or "}" in c.text], test.name
+        if test.kind != "mft":
+            assert all(c.base and c.base != c.text for c in cases), test.name
+
+
+def test_every_cell_of_the_grid_has_templates_and_cases(quiet_engine: Engine, templates: dict, suite: Suite) -> None:
+    kb = quiet_engine.kb
+    cells = grid_cells(kb)
+    assert len(cells) >= 30
+    assert not [facet for _, _, facet in cells if not facet_questions(templates, facet)]
+    grid = suite.cases["mft.grid"]
+    assert {c.intent for c in grid} == {intent for intent, _, _ in cells}
+    for case in grid:
+        intent = kb.intents[case.intent]
+        assert case.origin == f"{intent.subject} x {intent.facet}"
+        assert case.text == perturb.fill(case.template, perturb.slots(case.form))
+
+
+def _changed_words(case_text: str, base: str) -> list[tuple[str, str]]:
+    old, new = base.split(), case_text.split()
+    assert len(old) == len(new), (base, case_text)  # a typo replaces a word by one word
+    return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+
+
+def test_typo_noise_alters_ceil_rate_times_the_words(templates: dict, suite: Suite) -> None:
+    kinds: set[str] = set()
+    sms = {v for v in templates["typos"]["sms"].values()}
+    for rate in templates["typos"]["rates"]:
+        cases = suite.cases[typo_test(rate)]
+        exact = 0
+        for case in cases:
+            changed = _changed_words(case.text, case.base)
+            words = sum(any(ch.isalpha() for ch in w) for w in case.base.split())
+            wanted = perturb.words_to_alter(words, rate)
+            assert 1 <= len(changed) <= wanted, (rate, case)
+            exact += len(changed) == wanted
+            for old, new in changed:
+                core = old.strip("?!.,;:()«»")
+                if new.strip("?!.,;:()«»") in sms:
+                    kinds.add("sms")
+                elif strip_accents(old) == new:
+                    kinds.add("accents")
+                elif len(new) == len(old) - 1:
+                    kinds.add("drop")
+                elif len(new) == len(old) + 1:
+                    kinds.add("double")
+                elif sorted(new) == sorted(old) and core:
+                    kinds.add("swap")
+        assert exact >= 0.9 * len(cases), rate  # fewer only when too few words can be altered
+    assert kinds == {"sms", "accents", "drop", "double", "swap"}
+
+
+def test_typo_rates_are_separate_tests_on_a_long_question() -> None:
+    text = " ".join(["coopération", "internationale"] * 10)  # 20 words, every one can be altered
+    for rate, wanted in ((0.05, 1), (0.10, 2), (0.15, 3)):
+        noisy = perturb.add_typos(text, rate, random.Random(1), {})
+        assert noisy is not None and len(_changed_words(noisy, text)) == wanted
+
+
+def test_persona_politeness_and_key_words_keep_the_question(templates: dict, suite: Suite) -> None:
+    inv = templates["invariance"]
+    for case in suite.cases["inv.persona"]:
+        assert any(case.text == f"{p} {case.base}" for p in inv["personas"]), case
+    for case in suite.cases["inv.politeness"]:
+        core = case.text
+        greeting = max((g for g in inv["greetings"] if core.startswith(g + " ")), key=len, default=None)
+        closing = max((c for c in inv["closings"] if core.endswith(" " + c)), key=len, default=None)
+        assert greeting or closing, case
+        core = core[len(greeting) + 1:] if greeting else core
+        core = core[:-len(closing) - 1] if closing else core
+        assert core in (case.base, perturb.lower_first(case.base)), case
+    stopwords = frozenset(inv["keyword_stopwords"].split())
+    for case in suite.cases["inv.keywords"]:
+        words = case.text.split()
+        assert 2 <= len(words) < len(case.base.split()) + 1, case
+        assert all(w.casefold() not in stopwords and w.casefold() in case.base.casefold() for w in words), case
+        assert "?" not in case.text
+
+
+def test_directional_cases_never_contain_the_original_facet_or_a_described_subject(
+        quiet_engine: Engine, templates: dict, suite: Suite) -> None:
+    kb = quiet_engine.kb
+    for case in suite.cases["dir.facet"]:
+        facet = case.origin.split(" x ")[1]
+        normalized = kb.normalize(case.text)
+        assert not [w for w in facet_words(kb, templates, facet) if contains_phrase(normalized, w)], case
+        assert any(f.casefold() in case.text.casefold() for f in templates["directional"]["facets"]), case
+    described = [alias for alias, sid in kb.subject_aliases.items() if kb.subjects[sid].described]
+    others = undescribed_forms(kb, templates)
+    assert "la police nationale" in others and "le ministre" in others
+    for case in suite.cases["dir.subject"]:
+        normalized = kb.normalize(case.text)
+        assert not [a for a in described if contains_phrase(normalized, a)], case
+        assert case.origin in others
+        assert kb.normalize(perturb.bare(case.origin)) in normalized, case
+
+
+def test_the_suite_stays_within_its_budget_of_replies(suite: Suite) -> None:
+    texts = {t for cases in suite.cases.values() for c in cases for t in (c.text, c.base) if t}
+    assert len(texts) <= 3000
+
+
+# -- running and the CI gate ------------------------------------------------------------------------------
+
+def test_the_suite_catches_wrong_expectations(quiet_engine: Engine, suite: Suite) -> None:
+    """Rotated intents fail the grid; directional pairs asked the other way round fail: the rates can drop."""
+    grid = suite.cases["mft.grid"][:40]
+    intents = [c.intent for c in grid]
+    rotated = [dataclasses.replace(c, intent=i) for c, i in zip(grid, intents[7:] + intents[:7], strict=True)]
+    backwards = [dataclasses.replace(c, text=c.base, base=c.text) for c in suite.cases["dir.subject"][:40]]
+    broken = dataclasses.replace(suite, cases={**suite.cases, "mft.grid": rotated, "dir.subject": backwards})
+    broken = dataclasses.replace(broken, tests=[t for t in suite.tests if t.name in ("mft.grid", "dir.subject")])
+    result = run(quiet_engine, broken)
+    assert result.result("mft.grid").rate <= 0.2
+    assert result.result("dir.subject").n == 0 or result.result("dir.subject").rate <= 0.2
+
+
+def test_ci_gate_each_rate_stays_above_its_floor(report: SuiteReport) -> None:
+    assert report.replies <= 3000
+    rates = {r.spec.name: (round(r.rate, 3), r.n) for r in report.results}
+    below = {name: rates[name] for name, floor in FLOORS.items() if rates[name][0] < floor}
+    assert not below, f"below the floor: {below}; all rates: {rates}"
+    assert all(r.n >= 100 for r in report.results), rates
+
+
+def test_the_report_gives_a_table_failing_examples_and_json(report: SuiteReport) -> None:
+    text = format_report(report, verbose=True)
+    assert "test" in text and "rate" in text and "target" in text
+    for r in report.results:
+        assert f"{r.spec.name:<16} {r.n:>5} {r.rate:>6.3f} {r.target:>7.2f}" in text
+        assert all(f"« {f['question']} »" in text for f in r.failures)
+        assert len(r.failures) <= 5 and (r.failures or r.passed == r.n)
+    data = json.loads(json.dumps(report_json(report), ensure_ascii=False))
+    assert [t["name"] for t in data["tests"]] == list(FLOORS)
+    assert {t["target"] for t in data["tests"]} == {0.97, 0.95, 0.98}
+    assert set(data["invariance_bases"]) == {"example", "template"}
+
+
+def test_faqbot_eval_suite_prints_the_same_figures(capsys, private_config: Path, report: SuiteReport) -> None:
+    assert cli.main(["eval", "--suite", "--json", "--config", str(private_config)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["seed"] == DEFAULT_SEED
+    assert {t["name"]: t["passed"] for t in data["tests"]} == {r.spec.name: r.passed for r in report.results}
