@@ -28,6 +28,7 @@ TRANSLATED = ("en", "ar")  # the languages whose texts and examples are translat
 # -- Arabic folding ------------------------------------------------------------------------------
 _ARABIC_RE = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _ARABIC_WORD_RE = re.compile(r"[\u0621-\u064a]+")
+_ARABIC_WORD_RUN_RE = re.compile(r"[\u0620-\u064a\u066e-\u06d3\ufb50-\ufdff\ufe70-\ufeff]{2}")
 _FOLD = {
     **{c: None for c in range(0x0610, 0x061B)},  # Quranic marks
     **{c: None for c in range(0x064B, 0x0660)},  # harakat: fatha, damma, kasra, tanwin, shadda, sukun…
@@ -70,9 +71,8 @@ def fold_arabic(text: str) -> str:
 
 
 def is_arabic(text: str) -> bool:
-    """Tell whether most letters of `text` are Arabic."""
-    arabic = len(_ARABIC_RE.findall(text))
-    return arabic > 0 and arabic >= sum(1 for c in text if c.isalpha()) - arabic
+    """Tell whether `text` has an Arabic word: acronyms and names in Latin letters come with Arabic too."""
+    return _ARABIC_WORD_RUN_RE.search(text) is not None
 
 
 # Function words of the other languages, so that the French stopword list also covers them
@@ -99,7 +99,9 @@ _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _NGRAMS = (1, 2, 3, 4)
 _ALPHA = 0.5  # additive smoothing of the counts
 WORD_WEIGHT = 1.0  # weight of a token's word likelihood against its character n-grams' mean
-MIN_MARGIN = 1.0  # log-likelihood difference (per judged token, capped) below which the text is ambiguous
+UNKNOWN_WEIGHT = 0.5  # weight of a word no sample uses (typos, names): its n-grams say less
+# Log-likelihood lead a language needs; leaving French (the default) needs more evidence.
+MIN_MARGIN = {"fr": 1.0, "en": 2.0}
 
 
 def _grams(token: str) -> list[str]:
@@ -108,19 +110,23 @@ def _grams(token: str) -> list[str]:
 
 
 class _Counts:
-    """Word and character n-gram counts of one language's text, with smoothed log-probabilities."""
+    """Word and character n-gram counts of one language's text, as smoothed log-probabilities.
+
+    Frequencies are scaled to a common total: a language with less text must not make unseen
+    words (typos, names) more likely in it than in the others.
+    """
 
     def __init__(self, tokens: Iterable[str]) -> None:
         self.words = Counter(tokens)
         self.grams = Counter(g for t, n in self.words.items() for g in _grams(t) for _ in range(n))
-        self.word_total = sum(self.words.values())
-        self.gram_total = sum(self.grams.values())
+        self.word_total = sum(self.words.values()) or 1
+        self.gram_total = sum(self.grams.values()) or 1
 
-    def word(self, token: str, vocabulary: int) -> float:
-        return math.log((self.words[token] + _ALPHA) / (self.word_total + _ALPHA * vocabulary))
+    def word(self, token: str, vocabulary: int, total: float) -> float:
+        return math.log((self.words[token] * total / self.word_total + _ALPHA) / (total + _ALPHA * vocabulary))
 
-    def gram(self, gram: str, vocabulary: int) -> float:
-        return math.log((self.grams[gram] + _ALPHA) / (self.gram_total + _ALPHA * vocabulary))
+    def gram(self, gram: str, vocabulary: int, total: float) -> float:
+        return math.log((self.grams[gram] * total / self.gram_total + _ALPHA) / (total + _ALPHA * vocabulary))
 
 
 class LanguageDetector:
@@ -130,8 +136,12 @@ class LanguageDetector:
         self.neutral = frozenset(w.casefold() for w in neutral)
         self._counts = {lang: _Counts(self.tokens(" ".join([*texts, _FUNCTION_WORDS[lang]])))
                         for lang, texts in samples.items() if lang in _FUNCTION_WORDS}
-        self._word_vocabulary = len(set().union(*(c.words for c in self._counts.values())))
-        self._gram_vocabulary = len(set().union(*(c.grams for c in self._counts.values())))
+        counts = self._counts.values()
+        self._vocabulary = set().union(*(c.words for c in counts))
+        self._word_vocabulary = len(self._vocabulary)
+        self._gram_vocabulary = len(set().union(*(c.grams for c in counts)))
+        self._word_total = sum(c.word_total for c in counts) / max(len(counts), 1)
+        self._gram_total = sum(c.gram_total for c in counts) / max(len(counts), 1)
 
     def tokens(self, text: str) -> list[str]:
         """Return the words of `text` that can tell a language: no acronyms, digits or neutral names."""
@@ -140,13 +150,18 @@ class LanguageDetector:
                 if not (len(w) > 1 and w.isupper()) and w.casefold() not in self.neutral]
 
     def scores(self, text: str) -> dict[str, float]:
-        """Return each Latin-script language's log-likelihood of `text`, summed over its tokens."""
+        """Return each Latin-script language's log-likelihood of `text`, summed over its tokens.
+
+        A word no sample uses (a typo, a name) is judged on its character n-grams alone, at half weight.
+        """
         totals = dict.fromkeys(self._counts, 0.0)
         for token in self.tokens(text):
             grams = _grams(token)
+            known = token in self._vocabulary
             for lang, counts in self._counts.items():
-                gram_part = sum(counts.gram(g, self._gram_vocabulary) for g in grams) / len(grams)
-                totals[lang] += gram_part + WORD_WEIGHT * counts.word(token, self._word_vocabulary)
+                gram_part = sum(counts.gram(g, self._gram_vocabulary, self._gram_total) for g in grams) / len(grams)
+                word_part = counts.word(token, self._word_vocabulary, self._word_total) if known else 0.0
+                totals[lang] += (gram_part + WORD_WEIGHT * word_part) if known else UNKNOWN_WEIGHT * gram_part
         return totals
 
     def detect(self, text: str) -> str | None:
@@ -158,7 +173,7 @@ class LanguageDetector:
             return None
         ranked = sorted(scores, key=scores.__getitem__, reverse=True)
         margin = scores[ranked[0]] - scores[ranked[1]]
-        return ranked[0] if margin >= MIN_MARGIN else None
+        return ranked[0] if margin >= MIN_MARGIN.get(ranked[0], MIN_MARGIN[DEFAULT_LANGUAGE]) else None
 
 
 def training_texts(kb: KnowledgeBase, skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
