@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.knowledge import Answer, DataRead, Intent, KnowledgeError, Lines, Problem, load_knowledge, read_data
 from bot.provenance import check_provenance, find_facts
 from bot.text import content_tokens
+from bot.tools.translations import check_translations
 
 TELEGRAM_MAX_CHARS = 4096  # Telegram counts UTF-16 code units of the text after entity parsing
 ERROR, WARNING = "error", "warning"
@@ -39,6 +40,7 @@ def check_data(config: Config) -> list[Problem]:
     problems += check_examples(data, lines, m.near_duplicate_score, m.min_examples)
     problems += check_answers(data, lines, config.paths.intents)
     problems += check_provenance(data.answers.values(), config.paths.source, config.path, lines)
+    problems += check_translations(data, lines, m.min_examples)
     # Errors first; otherwise the reading order, so a root cause comes before what it breaks.
     return sorted(dict.fromkeys(problems), key=lambda p: p.severity != ERROR)
 
