@@ -1,0 +1,197 @@
+"""Languages: detection, Arabic folding, translations in the loader and in `faqbot check`, bidi."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import Answer, KnowledgeBase, Lines, load_knowledge
+from bot.language import LanguageDetector, detect, fold_arabic, is_arabic
+from bot.messages import CATALOGUE, FSI, PDI, bidi, message
+from bot.text import content_tokens, normalize
+from bot.tools.translations import check_answer_translations
+
+# -- detection -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("hello", "en"), ("SSI phone", "en"), ("fax number", "en"), ("who heads the SSI?", "en"),
+    ("and his email?", "en"), ("thanks", "en"),
+    ("bonjour", "fr"), ("merci", "fr"), ("et son mail ?", "fr"), ("c koi la dci", "fr"),
+    ("qui dirige le ssi de nouakchott", "fr"), ("numéro de fax", "fr"),
+    ("مرحبا", "ar"), ("وبريده الإلكتروني؟", "ar"), ("من يدير SSI نواكشوط", "ar"), ("معنى DCI و ASI و SSI", "ar"),
+    ("fax ssi", None), ("DCI", None), ("SSI ASI", None), ("45 25 19 76", None), ("", None), ("?", None),
+])
+def test_detects_the_language_of_short_messages(kb: KnowledgeBase, text: str, expected: str | None) -> None:
+    assert detect(text, kb) == expected
+
+
+def test_detector_learns_from_its_samples_only() -> None:
+    detector = LanguageDetector({"fr": ["le chef du service"], "en": ["the head of the office"]})
+    assert detector.detect("the head") == "en"
+    assert detector.detect("le chef") == "fr"
+    assert detector.detect("the chef") is None  # one word of each: not enough to leave French
+    assert detector.tokens("the SSI 2015 office") == ["the", "office"]
+
+
+# -- Arabic normalisation -----------------------------------------------------------------------------
+
+
+def test_arabic_variants_fold_to_one_form() -> None:
+    assert normalize("مَنْ يُدِيرُ المُدِيرِيَّة") == normalize("من يدير المديرية")  # diacritics
+    assert normalize("مـــديرية") == normalize("مديرية")  # tatweel
+    assert normalize("أين") == normalize("اين") == normalize("إين")  # alef with hamza above, below
+    assert normalize("مستشفى") == normalize("مستشفي")  # alef maqsura / yā
+    assert normalize("مديرية") == normalize("مديريه")  # tā' marbūṭa / hā'
+    assert normalize("رقم ٤٥ ٢٥") == normalize("رقم ۴۵ ۲۵") == normalize("رقم 45 25")  # Arabic-Indic, Eastern digits
+    assert normalize("ﻣﺮﺣﺒﺎ") == normalize("مرحبا")  # presentation forms
+
+
+def test_arabic_clitics_meet_the_plain_word() -> None:
+    assert normalize("وبريده الإلكتروني؟") == normalize("البريد الإلكتروني")
+    assert normalize("هاتفها") == normalize("الهاتف")
+    assert fold_arabic("qui dirige la DCI ?") == "qui dirige la DCI ?"  # French is left alone
+
+
+def test_arabic_function_words_are_not_key_terms() -> None:
+    assert content_tokens(normalize("ما هو رقم فاكس المصلحة؟")) == normalize("رقم فاكس المصلحة").split()
+    assert content_tokens(normalize("what is the fax number")) == ["fax", "number"]
+
+
+def test_is_arabic_needs_an_arabic_word() -> None:
+    assert is_arabic("من هو Tristan Coudert؟")
+    assert not is_arabic("SSI 45 25 19 76")
+
+
+# -- loader ------------------------------------------------------------------------------------------
+
+KNOWLEDGE = '''topic = "t"
+title = "Le sujet"
+title_en = "The topic"
+title_ar = "الموضوع"
+
+[[answers]]
+id = "t.tel"
+title = "Téléphone du service"
+title_en = "Phone number of the office"
+title_ar = "هاتف المصلحة"
+text = "Le numéro est le 45 25 19 76."
+text_en = "The number is 45 25 19 76."
+text_ar = "الرقم هو 45 25 19 76."
+source = "page"
+'''
+INTENTS = '''topic = "t"
+
+[subjects.service]
+name = "le service"
+aliases = ["service"]
+aliases_en = ["office"]
+aliases_ar = ["المصلحة"]
+
+[facets.telephone]
+triggers = ["telephone"]
+triggers_en = ["phone"]
+triggers_ar = ["هاتف"]
+
+[[intents]]
+id = "t.tel"
+answer = "t.tel"
+subject = "service"
+facet = "telephone"
+examples = ["quel est le telephone du service"]
+examples_en = ["what is the phone number of the office"]
+examples_ar = ["ما هو رقم هاتف المصلحة"]
+'''
+
+
+def test_loader_reads_translations_and_merges_the_languages(tmp_path: Path) -> None:
+    (tmp_path / "k").mkdir()
+    (tmp_path / "i").mkdir()
+    (tmp_path / "k" / "t.toml").write_text(KNOWLEDGE, encoding="utf-8")
+    (tmp_path / "i" / "t.toml").write_text(INTENTS, encoding="utf-8")
+    kb = load_knowledge(tmp_path / "k", tmp_path / "i")
+    answer = kb.answers["t.tel"]
+    assert answer.text_in("en") == "The number is 45 25 19 76."
+    assert answer.title_in("ar") == "هاتف المصلحة"
+    assert answer.text_in("fr") == answer.text_in("es") == answer.text
+    assert kb.topics[0].title_in("en") == "The topic"
+    intent = kb.intents["t.tel"]
+    assert intent.by_language["en"] == ("what is the phone number of the office",)
+    assert len(intent.examples) == 3  # one matcher learns every language
+    assert kb.subject_aliases[normalize("المصلحة")] == "service"
+    assert kb.subjects["service"].name_in("en") == "office"
+    assert kb.facet_triggers["phone"] == kb.facet_triggers[normalize("هاتف")] == "telephone"
+
+
+# -- faqbot check ---------------------------------------------------------------------------------------
+
+
+def _answer(**translations: str) -> Answer:
+    texts = {k[5:]: v for k, v in translations.items() if k.startswith("text_")}
+    titles = {k[6:]: v for k, v in translations.items() if k.startswith("title_")}
+    return Answer("t.tel", "Téléphone du SSI", "Appelez le +222 45 25 19 76 depuis le 5 novembre 2015.", "page", "t",
+                  Path("knowledge/t.toml"), titles=titles, texts=texts)
+
+
+GOOD = {"title_en": "SSI phone", "text_en": "Call +222 45 25 19 76 since 5 November 2015.",
+        "title_ar": "هاتف SSI", "text_ar": "اتصلوا بالرقم +222 45 25 19 76 منذ ٥ نوفمبر ٢٠١٥."}
+
+
+def test_faithful_translations_pass() -> None:
+    assert check_answer_translations(_answer(**GOOD), Lines()) == []
+
+
+@pytest.mark.parametrize(("key", "old", "new", "says"), [
+    ("text_en", "19 76", "19 67", "phone number"),
+    ("text_ar", "٢٠١٥", "٢٠١٦", "date"),
+    ("text_en", "5 November", "6 November", "date"),
+    ("title_ar", "SSI", "DCI", "acronym"),
+])
+def test_a_changed_fact_in_a_translation_is_an_error(key: str, old: str, new: str, says: str) -> None:
+    translations = dict(GOOD, **{key: GOOD[key].replace(old, new)})
+    problems = check_answer_translations(_answer(**translations), Lines())
+    assert [p.severity for p in problems] == ["error"]
+    assert says in problems[0].message and ("Arabic" if key.endswith("ar") else "English") in problems[0].message
+
+
+def test_a_missing_translation_is_a_warning() -> None:
+    translations = {k: v for k, v in GOOD.items() if not k.endswith("_ar")}
+    problems = check_answer_translations(_answer(**translations), Lines())
+    assert [(p.severity, "no Arabic translation" in p.message) for p in problems] == [("warning", True)]
+
+
+# -- messages and right-to-left rendering ---------------------------------------------------------------
+
+
+def test_every_message_exists_in_every_language() -> None:
+    for key, texts in CATALOGUE.items():
+        assert set(texts) == {"fr", "en", "ar"}, key
+        assert all(texts[lang] for lang in ("en", "ar")), key
+    assert message("bad_choice", "fr", n=3) == "Tapez un numéro entre 1 et 3, ou posez une autre question."
+    assert message("no_information", "xx") == message("no_information", "fr")
+
+
+def _visual(text: str) -> str:
+    """Return `text` in display order, by FriBidi's implementation of the Unicode bidi algorithm."""
+    name = ctypes.util.find_library("fribidi")
+    if name is None:
+        pytest.skip("libfribidi is not installed")
+    lib = ctypes.CDLL(name)
+    source = (ctypes.c_uint32 * len(text))(*map(ord, text))
+    shown = (ctypes.c_uint32 * len(text))()
+    base = ctypes.c_uint32(0x40)  # FRIBIDI_PAR_ON: direction from the first strong letter
+    assert lib.fribidi_log2vis(source, len(text), ctypes.byref(base), shown, None, None, None)
+    return "".join(map(chr, shown)).replace(FSI, "").replace(PDI, "")
+
+
+def test_arabic_text_shows_phone_numbers_and_emails_in_order() -> None:
+    text = "الهاتف: +222 45 25 19 76، البريد: ssi.nouakchott@interieur.gouv.fr"
+    assert "76 19 25 45" in _visual(text)  # what Telegram would show without isolates
+    shown = _visual(bidi(text))
+    assert "+222 45 25 19 76" in shown and "ssi.nouakchott@interieur.gouv.fr" in shown
+    assert bidi(bidi(text)) == bidi(text)
+    assert json.dumps(bidi("SSI")) == json.dumps(FSI + "SSI" + PDI)
