@@ -28,6 +28,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "All right. Could you rephrase your question in other words?",
         "ar": "حسنًا. هل يمكنكم إعادة صياغة سؤالكم بكلمات أخرى؟",
     },
+    "no_pending_choice": {
+        "fr": "Je n'ai pas de liste de choix en cours. Posez votre question avec des mots, s'il vous plaît.",
+        "en": "There is no list of choices to pick from. Please ask your question in words.",
+        "ar": "لا توجد قائمة خيارات حاليًا. يُرجى طرح سؤالكم بالكلمات.",
+    },
     "bad_choice": {
         "fr": "Tapez un numéro entre 1 et {n}, ou posez une autre question.",
         "en": "Please type a number between 1 and {n}, or ask another question.",
