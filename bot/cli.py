@@ -113,12 +113,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Measure accuracy on the labelled evaluation set (never used for training) and tune the thresholds.
+    """Measure accuracy on the labelled evaluation set (never used for training).
 
-    Prints per-intent precision and recall, the most confused intents and a sweep of
-    answer_threshold and margin: coverage (share of questions answered) and precision (share of
-    answers that are right), with the setting reaching [maintenance] target_precision at the
-    highest coverage. --log writes the clarify/fallback questions to the unanswered log.
+    Prints per-intent precision and recall, the most confused intents and a sweep of the answer
+    threshold around the one the engine learned out of fold: coverage (share of questions
+    answered) and precision (share of answers that are right). --log writes the clarify/fallback
+    questions to the unanswered log.
     Example: faqbot eval
              faqbot eval --json --plot sweep.png
              faqbot eval --log && faqbot review
@@ -133,7 +133,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         return suite_command(_engine(_config(args), log_unanswered=False), args.seed, args.verbose, args.json)
     from bot.tools.evaluation import EvaluationSetError, evaluate
-    from bot.tools.tuning import analysis_json, format_report, plot_sweep, tune
+    from bot.tools.tuning import analyse, analysis_json, format_report, plot_sweep
 
     config = _config(args)
     if args.log:
@@ -141,8 +141,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, paths=paths)
     folder = args.set or config.paths.evaluation
     try:
-        report = evaluate(_engine(config, log_unanswered=args.log is not None), folder, leave_one_out=not args.no_loo)
-        analysis = tune(config, report, folder)
+        engine = _engine(config, log_unanswered=args.log is not None)
+        report = evaluate(engine, folder, leave_one_out=not args.no_loo)
+        analysis = analyse(report, engine.answer_threshold, config.decision.target_precision)
     except EvaluationSetError as exc:
         raise CommandError(f"error: {exc}") from None
     if args.plot:

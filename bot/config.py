@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
 import os
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, make_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,29 +32,33 @@ class Paths:
     evaluation: Path
 
 
-@dataclass(frozen=True)
-class MatcherSettings:
-    """Parameters of the IntentMatcher; see bot/matcher.py for their meaning."""
+def _matcher_settings() -> type:
+    """Build MatcherSettings from IntentMatcher's signature: the matcher's defaults are the one source."""
+    from bot.matcher import IntentMatcher
 
-    char_ngram_min: int = 3
-    char_ngram_max: int = 5
-    word_weight: float = 0.5
-    shortlist: int = 20
-    tfidf_weight: float = 0.6
-    min_feature_idf: float = 2.0
-    centroid_weight: float = 0.5
-    classifier_weight: float = 0.3
-    classifier_c: float = 1.0
-    classifier_temperature: float = 0.1
+    parameters = inspect.signature(IntentMatcher.__init__).parameters
+    spec = [(name, type(p.default), p.default) for name, p in parameters.items() if name != "self"]
+    cls = make_dataclass("MatcherSettings", spec, frozen=True)
+    cls.__doc__ = "Parameters of the IntentMatcher; see bot/matcher.py for their meaning."
+    return cls
+
+
+MatcherSettings = _matcher_settings()
+
+
+@dataclass(frozen=True)
+class TextSettings:
+    language: str = "fr"  # the language of the data's reference texts: "fr" or "en" (see bot/text.py)
 
 
 @dataclass(frozen=True)
 class DecisionSettings:
-    """Thresholds on the 0-1 confidence scale; see bot/engine.py."""
+    """How the engine decides; see bot/decision.py and bot/calibration.py."""
 
-    answer_threshold: float = 0.60
-    clarify_threshold: float = 0.40
-    margin: float = 0.12
+    target_precision: float = 0.97  # the answer threshold is learned to reach this out-of-fold precision
+    clarify_threshold: float = 0.30  # probability of being right above which choices are offered
+    clarify_spread: float = 0.15  # runner-ups ranked this close to the best are offered with it
+    calibration_folds: int = 4  # folds of the out-of-fold questions the decision is learned from
     subject_bonus: float = 0.1
     coverage_weight: float = 0.3
     max_uncovered: float = 0.34
@@ -68,7 +73,6 @@ class DialogueSettings:
 
 @dataclass(frozen=True)
 class MaintenanceSettings:
-    target_precision: float = 0.98
     near_duplicate_score: float = 92.0
     min_examples: int = 8
     log_max_bytes: int = 5_000_000
@@ -86,6 +90,11 @@ class TelegramSettings:
     flood_messages: int = 5
     flood_seconds: float = 3.0
     startup_retries: int = 10
+    auth_retries: int = 5
+    max_messages_per_second: float = 30.0
+    pending_max_age: float = 3600.0
+    drain_seconds: float = 20.0
+    webhook_max_bytes: int = 1_000_000
     contact_answer: str = "nouakchott.coordonnees"
     source_answer: str = "apropos.source"
     hidden_topics: tuple[str, ...] = ("conversation",)
@@ -95,6 +104,7 @@ class TelegramSettings:
 class Config:
     path: Path
     paths: Paths
+    text: TextSettings = field(default_factory=TextSettings)
     matcher: MatcherSettings = field(default_factory=MatcherSettings)
     decision: DecisionSettings = field(default_factory=DecisionSettings)
     dialogue: DialogueSettings = field(default_factory=DialogueSettings)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.knowledge import Intent, KnowledgeBase
-from bot.text import content_tokens
+from bot.text import content_tokens, normalize
 
 # Words that only glue a follow-up together ("et pour l'ASI ?").
 _FOLLOW_UP_GLUE = frozenset({"et", "pour", "sur", "concernant", "alors", "ou", "encore"})
@@ -112,6 +112,30 @@ def points_back(normalized: str) -> bool:
     "qui la met en œuvre ?", "qui le finance ?": "la", "le" stand for the thing the last answer described.
     """
     return bool(_OBJECT_PRONOUN_RE.search(normalized))
+
+
+NONE_OF_THEM = "none of them"
+_NONE_OF_THEM = frozenset({
+    "aucun", "aucune", "aucun des deux", "aucune des deux", "aucune de ces reponses", "aucune de celles ci",
+    "aucun de ceux ci", "aucun de ces choix", "ni le un ni le autre", "rien de tout ca", "rien de tout cela",
+    "non aucun", "non aucune", "none", "none of them", "none of these",
+})
+
+
+def parse_choice(text: str) -> int | str | None:
+    """Return the number picked in a list ("2"), NONE_OF_THEM ("aucune de ces réponses"), or None.
+
+    Only ASCII digits make a number: « ² » or « ① » are text.
+    """
+    stripped = text.strip().rstrip(".)")
+    if stripped.isascii() and stripped.isdigit():
+        return int(stripped)
+    return NONE_OF_THEM if normalize(text) in _NONE_OF_THEM else None
+
+
+def is_anaphoric(normalized: str) -> bool:
+    """Tell whether a question refers back with a pronoun ("qui la dirige ?", "et lui ?")."""
+    return bool(set(normalized.split()) & _ANAPHORA)
 
 
 def list_position(normalized: str) -> int | None:

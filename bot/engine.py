@@ -17,28 +17,32 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from bot.calibration import fit_decision_cached
 from bot.config import Config
+from bot.decision import ANSWERED, CLARIFY, FALLBACK, DecisionModel, decide
 from bot.dialogue import (
+    NONE_OF_THEM,
     Conversation,
     asked_facet,
     focused_subjects,
+    is_anaphoric,
     is_bare_mention,
     is_follow_up,
     list_position,
+    parse_choice,
     points_back,
 )
-from bot.guard import GuardVerdict, KeyTermGuard
+from bot.guard import KeyTermGuard
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge
-from bot.matcher import Candidate, IntentMatcher, fit_cached
+from bot.matcher import IntentMatcher, fit_cached, matcher_params
 from bot.provenance import require_provenance
+from bot.question import asking_clause
+from bot.ranking import Evidence, Ranker, vetoed
 from bot.text import french_typography, of
 from bot.unanswered import UnansweredLog
-
-ANSWERED, CLARIFY, FALLBACK = "answered", "clarify", "fallback"
-CANDIDATES = 10  # intents ranked, checked by the guard and offered as suggestions, per question
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,12 @@ class _State:
 
     kb: KnowledgeBase
     matcher: IntentMatcher
-    guard: KeyTermGuard
+    ranker: Ranker
+    model: DecisionModel
+
+    @property
+    def guard(self) -> KeyTermGuard:
+        return self.ranker.guard
 
 
 def _t(text: str) -> str:
@@ -99,12 +108,10 @@ class Engine:
         paths = self.config.paths
         kb = load_knowledge(paths.knowledge, paths.intents)
         require_provenance(kb, paths.source, self.config.path)  # never serve a fact the source does not give
-        params = {k: getattr(self.config.matcher, k) for k in IntentMatcher().get_params()}
+        params = matcher_params(self.config.matcher)
         matcher = fit_cached(kb, params, paths.cache)
-        owners = [matcher.intent_ids_[i] for i in matcher.example_intent_]
-        d = self.config.decision
-        guard = KeyTermGuard(kb, matcher.examples_, owners, d.max_uncovered, d.fuzzy_cover)
-        return _State(kb, matcher, guard)
+        model = fit_decision_cached(kb, params, self.config.decision, paths.cache)
+        return _State(kb, matcher, Ranker(kb, matcher, self.config.decision), model)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -113,6 +120,11 @@ class Engine:
     @property
     def matcher(self) -> IntentMatcher:
         return self._state.matcher
+
+    @property
+    def answer_threshold(self) -> float:
+        """Return the probability of being right above which the engine answers (learned out of fold)."""
+        return self._state.model.answer_threshold
 
     def reload(self) -> list[Problem]:
         """Load the data again and swap it in; on errors keep serving the old data and return them."""
@@ -146,10 +158,17 @@ class Engine:
         now = time.time() if now is None else now
         state = self._state
         question = text.strip()
+        choice = parse_choice(question)
         if not question:
             reply = Reply(text, FALLBACK, _t(EMPTY_QUESTION), explanation={"rule": "empty question"})
-        elif question.isdigit() and conversation.suggestions:
-            reply = self._pick(state, question, conversation)
+            return reply  # an empty line changes nothing: pending choices stay
+        if choice is not None and conversation.suggestions:
+            reply = self._pick(state, question, choice, conversation)
+        elif choice == NONE_OF_THEM and conversation.suggestions:
+            reply = self.none_of_these(conversation)
+        elif isinstance(choice, int):  # "1" with no list pending: a number alone asks nothing
+            reply = Reply(question, FALLBACK, _t(NO_PENDING_CHOICE),
+                          explanation={"rule": "number with no choice pending"})
         else:
             ttl = self.config.dialogue.context_ttl_seconds
             reply = self._understand(state, question, conversation.topic(now, ttl),
@@ -185,11 +204,10 @@ class Engine:
             conversation.remember(kb.intents[reply.intent], now)
         elif reply.status == CLARIFY:
             conversation.suggestions = tuple(s.intent for s in reply.suggestions)
-        elif reply.explanation.get("rule") != "empty question":
+        else:
             conversation.suggestions = ()
 
-    def _pick(self, state: _State, question: str, conversation: Conversation) -> Reply:
-        choice = int(question)
+    def _pick(self, state: _State, question: str, choice: int, conversation: Conversation) -> Reply:
         if not 1 <= choice <= len(conversation.suggestions):
             return Reply(question, CLARIFY, _t(BAD_CHOICE.format(n=len(conversation.suggestions))),
                          suggestions=self._suggestions(state, conversation.suggestions),
@@ -201,8 +219,7 @@ class Engine:
                     list_intent: str = "") -> Reply:
         """Decide how to answer a question, using the conversation's topic for follow-ups."""
         kb = state.kb
-        normalized = kb.normalize(question)  # normalize() reads at most MAX_TEXT_CHARS
-        named = focused_subjects(kb, normalized)
+        normalized, named = self._asked(kb, question)
         explanation: dict[str, Any] = {"normalized": normalized, "subjects": named,
                                        "context": list(context) if context else None}
         items = kb.list_items(list_intent)
@@ -230,85 +247,77 @@ class Engine:
             intent = kb.intent_for(described[0], last_facet)
             if intent is not None:  # "et l'ASI ?": the same question about another subject
                 explanation["rule"] = f"same facet {last_facet!r} asked about {described[0]!r}"
-                return self._answered(state, question, intent.id, self.config.decision.answer_threshold, explanation)
+                return self._answered(state, question, intent.id, state.model.answer_threshold, explanation)
         return direct
+
+    @staticmethod
+    def _asked(kb: KnowledgeBase, question: str) -> tuple[str, list[str]]:
+        """Return the normalised asking clause of a message and the subjects it is about.
+
+        The sentences around the question (a persona, thanks) are left out; when the clause names
+        no subject, those the rest of the message names are kept and written after it.
+        """
+        clause = asking_clause(question)
+        normalized = kb.normalize(clause)  # normalize() reads at most MAX_TEXT_CHARS
+        named = focused_subjects(kb, normalized)
+        if clause != question and not named:
+            named = focused_subjects(kb, kb.normalize(question))
+            normalized = " ".join([normalized, *(kb.subjects[s].aliases[0] for s in named)])
+        return normalized, named
 
     def _follow_up(self, state: _State, question: str, normalized: str, subject: str, last_intent: str,
                    direct: Reply, explanation: dict[str, Any]) -> Reply:
         """Answer a question that leans on the previous subject, or say the data has nothing on it."""
-        kb, d = state.kb, self.config.decision
+        kb = state.kb
         explanation["follow_up"] = subject
         facet = asked_facet(kb, normalized)
-        if (not facet and last_intent in kb.intents and points_back(normalized)
+        pointing_back = points_back(normalized)
+        if (not facet and last_intent in kb.intents and pointing_back
                 and state.guard.answer_says(normalized, last_intent)):
             explanation["rule"] = f"follow-up: the last answer ({last_intent!r}) says what is asked"
-            return self._answered(state, question, last_intent, d.answer_threshold, explanation)
+            return self._answered(state, question, last_intent, state.model.answer_threshold, explanation)
         if direct.status == ANSWERED and kb.intents[direct.intent].subject in ("", subject):  # type: ignore[index]
             return direct
         completed = f"{normalized} {kb.subjects[subject].aliases[0]}"
-        ranked = [c for c in self._rank(state, completed, [subject]) if kb.intents[c.intent].subject == subject]
+        ranking = state.ranker.rank(completed, [subject])
         intent = kb.intent_for(subject, facet) if facet else None
         if intent is not None:
-            score = next((c.score for c in ranked if c.intent == intent.id), 0.0)
+            score = next((c.score for c in ranking.candidates if c.intent == intent.id), 0.0)
             explanation["rule"] = f"follow-up: facet {facet!r} of the conversation's subject {subject!r}"
-            return self._answered(state, question, intent.id, max(score, d.answer_threshold), explanation)
+            return self._answered(state, question, intent.id, max(score, state.model.answer_threshold), explanation)
         # The guard judges what the user wrote: the appended subject must not vouch for unknown words.
-        allowed = [c for c in ranked if state.guard.check(normalized, c.intent).passed]
-        runner_up = allowed[1].score if len(allowed) > 1 else 0.0
-        if allowed and allowed[0].score >= d.answer_threshold and allowed[0].score - runner_up >= d.margin:
-            explanation["rule"] = f"follow-up matched within the conversation's subject {subject!r}"
-            return self._answered(state, question, allowed[0].intent, allowed[0].score, explanation)
+        within = tuple(replace(c, verdict=state.guard.check(normalized, c.intent)) for c in ranking.candidates
+                       if kb.intents[c.intent].subject == subject)
+        decision = decide(replace(ranking, candidates=within), state.model, self.config.decision)
+        if decision.status == ANSWERED:
+            explanation["rule"] = f"follow-up matched within the conversation's subject {subject!r}: {decision.rule}"
+            return self._answered(state, question, decision.intent, decision.confidence, explanation)  # type: ignore[arg-type]
         if direct.status == CLARIFY and not facet:  # offering choices borrows nothing
             return direct
         explanation["rule"] = f"follow-up: the data has nothing on this about {subject!r}"
+        if not facet and not pointing_back and not is_anaphoric(normalized):
+            # « ??? », an insult, a lone word: nothing was asked about the subject, so say nothing of it.
+            return self._fallback(state, question, decision.confidence, explanation)
         text = NOT_FOR_SUBJECT.format(subject=of(kb.subjects[subject].name)) + "\n" + self._help_line(state)
-        return Reply(question, FALLBACK, _t(text), confidence=allowed[0].score if allowed else 0.0,
-                     explanation=explanation)
+        return Reply(question, FALLBACK, _t(text), confidence=decision.confidence, explanation=explanation)
 
     def _match(self, state: _State, question: str, normalized: str, named: list[str],
                explanation: dict[str, Any]) -> Reply:
         """Decide on the question alone: answer, clarify or fall back."""
-        d = self.config.decision
         explanation = dict(explanation)
-        candidates = self._rank(state, normalized, named)
-        verdicts = {c.intent: state.guard.check(normalized, c.intent) for c in candidates}
-        explanation["candidates"] = [_describe(c, verdicts[c.intent]) for c in candidates]
-        allowed = [c for c in candidates if verdicts[c.intent].passed]
-        if not allowed:
-            explanation["rule"] = "key-term guard refused every candidate" if candidates else "no candidate"
-            return self._fallback(state, question, candidates[0].score if candidates else 0.0, explanation)
-        best = allowed[0]
-        runner_up = allowed[1].score if len(allowed) > 1 else 0.0
-        if best.score >= d.answer_threshold and best.score - runner_up >= d.margin:
-            explanation["rule"] = (f"confidence {best.score:.2f} >= {d.answer_threshold} "
-                                   f"and margin {best.score - runner_up:.2f} >= {d.margin}")
-            return self._answered(state, question, best.intent, best.score, explanation)
-        offered = [c.intent for c in allowed if c.score >= d.clarify_threshold][: d.max_suggestions]
-        if offered:
-            explanation["rule"] = (f"confidence {best.score:.2f} or margin {best.score - runner_up:.2f} "
-                                   "too low to answer: clarify")
-            suggestions = self._suggestions(state, offered)
+        ranking = state.ranker.rank(normalized, named)
+        decision = decide(ranking, state.model, self.config.decision)
+        explanation["candidates"] = [_describe(c) for c in ranking.candidates]
+        explanation["out_of_scope"] = ranking.out_of_scope
+        explanation["rule"] = decision.rule
+        if decision.status == ANSWERED:
+            return self._answered(state, question, decision.intent, decision.confidence, explanation)  # type: ignore[arg-type]
+        if decision.status == CLARIFY:
+            suggestions = self._suggestions(state, decision.offered)
             lines = [CLARIFY_INTRO] + [f"  {n}. {s.title}" for n, s in enumerate(suggestions, 1)] + [CLARIFY_OUTRO]
-            return Reply(question, CLARIFY, _t("\n".join(lines)), confidence=best.score,
+            return Reply(question, CLARIFY, _t("\n".join(lines)), confidence=decision.confidence,
                          suggestions=suggestions, explanation=explanation)
-        explanation["rule"] = f"confidence {best.score:.2f} < clarify threshold {d.clarify_threshold}"
-        return self._fallback(state, question, best.score, explanation)
-
-    def _rank(self, state: _State, normalized: str, named: list[str]) -> list[Candidate]:
-        """Rank intents on the 0-1 confidence scale.
-
-        confidence = ((1 - coverage_weight) * matcher score + coverage_weight * key-term coverage
-                      + subject_bonus if the question names the intent's subject) / (1 + subject_bonus)
-        """
-        d = self.config.decision
-        ranked = []
-        for c in state.matcher.rank(normalized, top=CANDIDATES):
-            score = (1 - d.coverage_weight) * c.score + d.coverage_weight * state.guard.coverage(normalized, c.intent)
-            if state.kb.intents[c.intent].subject in named:
-                score += d.subject_bonus
-            ranked.append(Candidate(c.intent, round(score / (1.0 + d.subject_bonus), 4), c.tfidf, c.fuzzy, c.example,
-                                    c.classifier))
-        return sorted(ranked, key=lambda c: -c.score)
+        return self._fallback(state, question, decision.confidence, explanation)
 
     def _answered(self, state: _State, question: str, intent_id: str, confidence: float,
                   explanation: dict[str, Any]) -> Reply:
@@ -331,16 +340,18 @@ class Engine:
         return HELP_LINE.format(topics=", ".join(topics))
 
 
-def _describe(candidate: Candidate, verdict: GuardVerdict) -> dict[str, Any]:
+def _describe(evidence: Evidence) -> dict[str, Any]:
+    c, verdict = evidence.matcher, evidence.verdict
     guard = {"uncovered": verdict.uncovered, "share": verdict.share, "foreign_subjects": verdict.foreign_subjects,
-             "passed": verdict.passed}
-    return {"intent": candidate.intent, "score": candidate.score, "tfidf": candidate.tfidf, "fuzzy": candidate.fuzzy,
-            "classifier": candidate.classifier, "example": candidate.example, "guard": guard}
+             "passed": verdict.passed, "vetoed": vetoed(verdict)}
+    return {"intent": evidence.intent, "score": evidence.score, "tfidf": c.tfidf, "fuzzy": c.fuzzy,
+            "classifier": c.classifier, "coverage": round(evidence.coverage, 4), "example": c.example, "guard": guard}
 
 
 EMPTY_QUESTION = "Posez-moi une question, par exemple : « Qu'est-ce que la DCI ? »"
 UNKNOWN_CHOICE = "Ce choix n'existe plus. Posez votre question à nouveau, s'il vous plaît."
 NONE_OF_THESE = "D'accord. Pouvez-vous reformuler votre question avec d'autres mots ?"
+NO_PENDING_CHOICE = "Je n'ai pas de liste de choix en cours. Posez votre question avec des mots, s'il vous plaît."
 BAD_CHOICE = "Tapez un numéro entre 1 et {n}, ou posez une autre question."
 SHORT_LIST = "La liste que je vous ai donnée ne compte que {n} éléments. Lequel vous intéresse ?"
 NOT_FOR_SUBJECT = "Je n'ai pas cette information au sujet {subject}."

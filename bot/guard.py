@@ -38,10 +38,14 @@ _ASKED_RE = re.compile(r"\b(?:quel|combien de|combien)\s+(\w+)")  # the word aft
 
 @dataclass(frozen=True)
 class GuardVerdict:
+    """What an intent leaves uncovered of a question, and whether it may answer it."""
+
     uncovered: tuple[str, ...]
-    share: float
+    share: float  # weighted share of the question's key terms the intent does not cover
     foreign_subjects: tuple[str, ...]
     passed: bool
+    conflict: bool = False  # a subject, an identity question or a precise datum the intent cannot be about
+    asked_uncovered: bool = False  # the word asked after « quel », « combien de » is not covered
 
 
 class KeyTermGuard:
@@ -202,7 +206,7 @@ class KeyTermGuard:
         # "quel âge…", "combien de salariés…": the word asked about must be one the intent covers.
         asked = question.asked is not None and question.asked in uncovered
         passed = not conflict and not asked and share <= self.max_uncovered
-        return GuardVerdict(uncovered, round(share, 3), foreign + wrong_facet, passed)
+        return GuardVerdict(uncovered, round(share, 3), foreign + wrong_facet, passed, conflict, asked)
 
     def _identity_question(self, normalized: str) -> str | None:
         """Return the undescribed subject a "who/what is X?" question asks about, if any (memoised)."""

@@ -24,11 +24,13 @@ only those are scored exactly (``_shortlist``); the re-ranking is one rapidfuzz 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -40,16 +42,19 @@ from rapidfuzz import fuzz, process
 if TYPE_CHECKING:
     from bot.knowledge import KnowledgeBase
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 # A question whose features have more postings than this in all is scored in two steps (see
 # IntentMatcher._shortlist); below it, which covers the shipped data, every cosine is computed.
 POSTINGS_BUDGET = 100_000
 CANDIDATES_PER_SLOT = 8  # examples rescored exactly per shortlist slot in the two-step scoring
-# The classifier keeps one weight per (feature, intent) and fits one SVM per intent over every
-# example: above this many weights (about 40 MB) or intents x examples (a few seconds of fitting)
+# The classifier keeps one weight per (feature, intent): above this many weights (about 40 MB)
 # it is not fitted and the score is the similarity alone.
 CLASSIFIER_MAX_WEIGHTS = 10_000_000
-CLASSIFIER_MAX_WORK = 1_000_000
+# It fits one SVM per intent over every example; its time grows with intents x non-zero features
+# of the training matrix ([matcher] classifier_budget). On this project's 2-core machine: the shipped
+# data, ~2.4M, fits in well under a second; CLINC150 (150 intents, 15,000 questions), ~200M, in ~20 s.
+CLASSIFIER_BUDGET = 250_000_000
+OUT_OF_SCOPE = "out_of_scope"  # the label of the questions the bot must refuse (kb.out_of_scope)
 
 
 class NotFittedError(RuntimeError):
@@ -201,9 +206,9 @@ class IntentMatcher:
     """Rank the intents of a KnowledgeBase for a normalised question."""
 
     def __init__(self, char_ngram_min: int = 3, char_ngram_max: int = 5, word_weight: float = 0.5,
-                 shortlist: int = 40, tfidf_weight: float = 0.6, min_feature_idf: float = 0.0,
+                 shortlist: int = 20, tfidf_weight: float = 0.6, min_feature_idf: float = 2.0,
                  centroid_weight: float = 0.5, classifier_weight: float = 0.3, classifier_c: float = 1.0,
-                 classifier_temperature: float = 0.1) -> None:
+                 classifier_temperature: float = 0.1, classifier_budget: int = CLASSIFIER_BUDGET) -> None:
         self.char_ngram_min = char_ngram_min
         self.char_ngram_max = char_ngram_max
         self.word_weight = word_weight
@@ -214,24 +219,28 @@ class IntentMatcher:
         self.classifier_weight = classifier_weight
         self.classifier_c = classifier_c
         self.classifier_temperature = classifier_temperature
+        self.classifier_budget = classifier_budget
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        """Return the constructor's parameter names, in order."""
+        return tuple(p for p in inspect.signature(cls.__init__).parameters if p != "self")
 
     def get_params(self) -> dict[str, float | int]:
-        """Return the constructor parameters (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in (
-            "char_ngram_min", "char_ngram_max", "word_weight", "shortlist", "tfidf_weight", "min_feature_idf",
-            "centroid_weight", "classifier_weight", "classifier_c", "classifier_temperature")}
+        """Return the constructor parameters (scikit-learn convention: read from the signature)."""
+        return {k: getattr(self, k) for k in self.param_names()}
 
     # -- fitting -----------------------------------------------------------------------------
-    def fit(self, kb: KnowledgeBase) -> IntentMatcher:
-        """Learn the vocabulary, IDF weights and inverted index from the intents' examples."""
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> IntentMatcher:
+        """Learn the vocabulary, IDF weights, inverted index and classifier from normalised texts and their intents."""
         from sklearn.feature_extraction.text import TfidfTransformer  # slow import: fit only
 
-        intent_ids = sorted(kb.intents)
-        texts, owners = [], []
-        for pos, intent_id in enumerate(intent_ids):
-            for example in kb.intents[intent_id].examples:
-                texts.append(kb.normalize(example))
-                owners.append(pos)
+        if len(texts) != len(labels) or not texts:
+            raise ValueError(f"fit needs as many labels as texts, and some: got {len(texts)} and {len(labels)}")
+        intent_ids = sorted(set(labels))
+        position = {intent_id: n for n, intent_id in enumerate(intent_ids)}
+        texts = list(texts)
+        owners = [position[label] for label in labels]
         blocks = []
         vocab: dict[str, int] = {}
         idf_parts = []
@@ -278,11 +287,11 @@ class IntentMatcher:
         """Fit the linear SVM; return its weights as (feature, intent) rows and its intercepts.
 
         Empty arrays mean no classifier: a single intent, a zero classifier_weight, or a knowledge base
-        above CLASSIFIER_MAX_WEIGHTS weights or CLASSIFIER_MAX_WORK intents x examples.
+        above CLASSIFIER_MAX_WEIGHTS weights or a fitting cost (intents x non-zeros) over `classifier_budget`.
         """
         n_intents = len(self.intent_ids_)
         if (self.classifier_weight <= 0 or n_intents < 2 or n_intents * matrix.shape[1] > CLASSIFIER_MAX_WEIGHTS
-                or n_intents * matrix.shape[0] > CLASSIFIER_MAX_WORK):
+                or n_intents * matrix.nnz > self.classifier_budget):
             return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
         from sklearn.svm import LinearSVC  # slow import: fit only
 
@@ -485,13 +494,32 @@ class IntentMatcher:
         return matcher
 
 
+def matcher_params(settings: Any) -> dict[str, float | int]:
+    """Return IntentMatcher's parameters read from a settings object ([matcher] of config.toml)."""
+    return {name: getattr(settings, name) for name in IntentMatcher.param_names()}
+
+
+def training_data(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+    """Return the normalised examples of every intent and of the out-of-scope class, with their labels."""
+    texts: list[str] = []
+    labels: list[str] = []
+    pairs = [(intent_id, example) for intent_id in sorted(kb.intents) for example in kb.intents[intent_id].examples]
+    for label, example in pairs + [(OUT_OF_SCOPE, q) for q in kb.out_of_scope]:
+        normalized = kb.normalize(example)
+        if normalized.strip():
+            texts.append(normalized)
+            labels.append(label)
+    return texts, labels
+
+
 def index_key(kb: KnowledgeBase, params: dict[str, float | int]) -> str:
     """Return a digest of everything the fitted index depends on."""
     digest = hashlib.sha256(json.dumps([INDEX_FORMAT, params], sort_keys=True).encode())
-    digest.update(Path(__file__).read_bytes())
-    digest.update(Path(__file__).with_name("text.py").read_bytes())
+    for module in ("matcher.py", "text.py", "language.py"):  # the code that fits and normalises
+        digest.update(Path(__file__).with_name(module).read_bytes())
     for intent_id in sorted(kb.intents):
         digest.update(json.dumps([intent_id, kb.intents[intent_id].examples]).encode())
+    digest.update(json.dumps(kb.out_of_scope).encode())
     digest.update(json.dumps(kb.acronyms, sort_keys=True).encode())
     digest.update(repr(sorted(vars(kb.lexicon).items(), key=lambda kv: kv[0])).encode())
     return digest.hexdigest()[:20]
@@ -505,7 +533,7 @@ def fit_cached(kb: KnowledgeBase, params: dict[str, float | int], cache_dir: Pat
             return IntentMatcher.load(path)
         except (OSError, ValueError, KeyError):
             pass  # a stale or damaged cache is rebuilt below
-    matcher = IntentMatcher(**params).fit(kb)  # type: ignore[arg-type]
+    matcher = IntentMatcher(**params).fit(*training_data(kb))  # type: ignore[arg-type]
     if path is not None:
         try:
             matcher.save(path)

@@ -16,7 +16,7 @@ from bot.knowledge import KnowledgeBase
 from bot.tools.catalog import export_knowledge, format_explanation
 from bot.tools.evaluation import OUT_OF_SCOPE, Outcome, Ranked, confusions, evaluate, per_intent
 from bot.tools.review import group_questions, review
-from bot.tools.tuning import analyse, format_report, recommend, redecide, sweep, sweep_point
+from bot.tools.tuning import analyse, format_report, lowest_reaching, redecide, sweep, sweep_point
 from bot.unanswered import UnansweredLog
 
 SMALL_SET = {
@@ -61,17 +61,17 @@ def small_set(folder: Path) -> Path:
 
 
 def outcome(expected: str, *candidates: tuple[str, float, bool], status: str = "fallback",
-            intent: str | None = None) -> Outcome:
-    return Outcome("q", expected, "in_scope", status, intent, 0.0, tuple(Ranked(*c) for c in candidates))
+            intent: str | None = None, confidence: float = 0.0) -> Outcome:
+    return Outcome("q", expected, "in_scope", status, intent, confidence, tuple(Ranked(*c) for c in candidates))
 
 
-# A labelled set whose decisions are easy to follow by hand.
+# A labelled set whose decisions are easy to follow by hand (confidence: the probability of the best allowed candidate).
 OUTCOMES = [
-    outcome("a", ("a", 0.90, True), ("b", 0.50, True)),   # right at any threshold <= 0.90
-    outcome("b", ("a", 0.60, True), ("b", 0.58, True)),   # wrong (a) unless the margin exceeds 0.02
-    outcome("", ("c", 0.70, True)),                       # out of scope: wrong when answered
-    outcome("", ("d", 0.80, False)),                      # refused by the key-term guard: never answered
-    outcome("c", ("c", 0.65, True)),                      # right at thresholds <= 0.65
+    outcome("a", ("a", 0.90, True), ("b", 0.50, True), confidence=0.90),  # right at any threshold <= 0.90
+    outcome("b", ("a", 0.60, True), ("b", 0.58, True), confidence=0.60),  # wrong (a) at thresholds <= 0.60
+    outcome("", ("c", 0.70, True), confidence=0.70),                      # out of scope: wrong when answered
+    outcome("", ("d", 0.80, False), confidence=0.0),                      # vetoed by the key-term guard: never
+    outcome("c", ("d", 0.66, False), ("c", 0.65, True), confidence=0.65),  # right at thresholds <= 0.65
 ]
 
 
@@ -88,26 +88,24 @@ def test_report_fields_on_a_small_set(quiet_engine: Engine, tmp_path: Path) -> N
 
 
 def test_sweep_redecides_from_recorded_candidates() -> None:
-    assert redecide(OUTCOMES[1], 0.5, 0.0) == "a"
-    assert redecide(OUTCOMES[1], 0.5, 0.05) is None
-    assert redecide(OUTCOMES[3], 0.1, 0.0) is None
-    low = sweep_point(OUTCOMES, 0.5, 0.0)
+    assert redecide(OUTCOMES[1], 0.5) == "a"
+    assert redecide(OUTCOMES[1], 0.61) is None
+    assert redecide(OUTCOMES[3], 0.0) is None  # the only candidate is vetoed
+    assert redecide(OUTCOMES[4], 0.6) == "c"  # the vetoed candidate ranked above is skipped
+    low = sweep_point(OUTCOMES, 0.5)
     assert (low.answered, low.correct, low.total) == (4, 2, 5)
     assert (low.coverage, low.precision) == (0.8, 0.5)
-    with_margin = sweep_point(OUTCOMES, 0.5, 0.05)
-    assert (with_margin.answered, with_margin.correct) == (3, 2)
-    assert sweep_point(OUTCOMES, 0.95, 0.0).precision == 1.0  # nothing answered: nothing wrong
+    assert sweep_point(OUTCOMES, 0.95).precision == 1.0  # nothing answered: nothing wrong
 
 
-def test_recommendation_reaches_the_target_at_the_highest_coverage() -> None:
+def test_lowest_threshold_reaching_the_target() -> None:
     points = sweep(OUTCOMES)
-    best = recommend(points, target=0.98)
+    best = lowest_reaching(points, target=0.98)
     assert best is not None
     assert (best.answered, best.correct) == (1, 1)  # only question "a" can be answered without a mistake
-    assert 0.70 < best.answer_threshold <= 0.90
-    assert best.answer_threshold not in (0.71, 0.90)  # the middle of the plateau, away from both edges
-    assert recommend(points, target=0.5).coverage == 0.8
-    assert recommend([p for p in points if p.answer_threshold < 0.6], target=0.98) is None
+    assert best.answer_threshold == 0.71
+    assert lowest_reaching(points, target=0.5).coverage == 0.8
+    assert lowest_reaching([p for p in points if p.answer_threshold < 0.6], target=0.98) is None
 
 
 def test_per_intent_precision_recall_and_confusions() -> None:
@@ -129,15 +127,13 @@ def test_per_intent_precision_recall_and_confusions() -> None:
 def test_sweep_on_the_real_set_mirrors_the_engine_and_is_fast(quiet_engine: Engine, config: Config) -> None:
     report = evaluate(quiet_engine, config.paths.evaluation, leave_one_out=False)
     started = time.perf_counter()
-    analysis = analyse(report, config.decision, config.maintenance.target_precision)
+    analysis = analyse(report, quiet_engine.answer_threshold, config.decision.target_precision)
     assert time.perf_counter() - started < 5
-    assert analysis.mismatches == []  # re-deciding at the current setting gives the engine's own decisions
+    assert analysis.mismatches == []  # re-deciding at the learned threshold gives the engine's own decisions
     assert analysis.current.answered == report.statuses["answered"]
-    assert len(analysis.points) >= 66 * 9
-    if analysis.recommended is not None:
-        assert analysis.recommended.precision >= config.maintenance.target_precision
+    assert len(analysis.points) >= 70
     text = format_report(report, analysis)
-    assert "threshold sweep" in text and "current     answer_threshold" in text and "per intent" in text
+    assert "threshold sweep" in text and "learned     answer_threshold" in text and "per intent" in text
 
 
 def test_eval_cli_json_and_log(run_faqbot, data_copy: Path, tmp_path: Path) -> None:
@@ -146,7 +142,7 @@ def test_eval_cli_json_and_log(run_faqbot, data_copy: Path, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert set(report) == {"metrics", "per_intent", "confusions", "sweep", "failures"}
-    assert set(report["sweep"]) >= {"target_precision", "current", "recommended", "points"}
+    assert set(report["sweep"]) >= {"target_precision", "current", "reaching_target", "points"}
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert f"{len(entries)} clarify/fallback replies written to {log}" in result.stderr
     assert entries and {e["channel"] for e in entries} == {"eval"}
@@ -166,7 +162,7 @@ def test_plot_is_drawn_when_matplotlib_is_installed(quiet_engine: Engine, config
     from bot.tools.tuning import plot_sweep
 
     report = evaluate(quiet_engine, small_set(tmp_path / "eval"), leave_one_out=False)
-    plot_sweep(analyse(report, config.decision, 0.98), tmp_path / "sweep.png")
+    plot_sweep(analyse(report, quiet_engine.answer_threshold, 0.98), tmp_path / "sweep.png")
     assert (tmp_path / "sweep.png").stat().st_size > 1000
 
 
@@ -250,7 +246,7 @@ def test_explain_text_shows_why(quiet_engine: Engine, kb: KnowledgeBase) -> None
     assert "normalised   ce est quoi la dci" in text
     assert "DCI = Direction de la coopération internationale" in text
     assert "1. dci.definition" in text and "tfidf" in text and "fuzzy" in text and "nearest example" in text
-    assert "rule         confidence" in text and "decision     answered dci.definition" in text
+    assert "rule         probability" in text and "decision     answered dci.definition" in text
 
 
 def test_explain_shows_the_conversation_context(quiet_engine: Engine, kb: KnowledgeBase) -> None:

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from bot.knowledge import KnowledgeBase
-from bot.matcher import IntentMatcher, NotFittedError, char_features, fit_cached, index_key, word_features
+from bot.matcher import (
+    IntentMatcher,
+    NotFittedError,
+    char_features,
+    fit_cached,
+    index_key,
+    training_data,
+    word_features,
+)
 
 
 def test_unfitted_matcher_raises_a_clear_error() -> None:
@@ -20,7 +28,7 @@ def test_init_only_stores_parameters() -> None:
 
 def test_fit_returns_self(kb: KnowledgeBase) -> None:
     matcher = IntentMatcher()
-    assert matcher.fit(kb) is matcher
+    assert matcher.fit(*training_data(kb)) is matcher
     assert matcher.intent_ids_ == sorted(kb.intents)
 
 
@@ -28,7 +36,7 @@ def test_query_vector_equals_scikit_learn_transform(kb: KnowledgeBase) -> None:
     """Our NumPy vectoriser must reproduce scikit-learn's TF-IDF weights exactly."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    matcher = IntentMatcher(word_weight=1.0).fit(kb)
+    matcher = IntentMatcher(word_weight=1.0).fit(*training_data(kb))
     reference = TfidfVectorizer(analyzer=word_features, sublinear_tf=True, norm="l2").fit(matcher.examples_)
     for text in ["ce est quoi la dci", "le courriel du ssi de nouakchott nouakchott", "zzz inconnu dci"]:
         cols, weights = matcher.vectorize(text)
@@ -90,10 +98,10 @@ def test_without_classifier_the_score_is_the_similarity(kb: KnowledgeBase, monke
     import bot.matcher
 
     monkeypatch.setattr(bot.matcher, "CLASSIFIER_MAX_WORK", 0)  # as in a knowledge base too large to fit it
-    plain = IntentMatcher().fit(kb)
+    plain = IntentMatcher().fit(*training_data(kb))
     assert plain.classify(*plain.vectorize("ce est quoi la dci")) is None
     ranked = plain.rank("ce est quoi la dci")
-    similarity = IntentMatcher(classifier_weight=0.0).fit(kb).rank("ce est quoi la dci")
+    similarity = IntentMatcher(classifier_weight=0.0).fit(*training_data(kb)).rank("ce est quoi la dci")
     assert [(c.intent, c.score, c.classifier) for c in ranked] == [(c.intent, c.score, None) for c in similarity]
 
 
@@ -112,7 +120,7 @@ def test_classifier_with_two_intents_gives_one_probability_each(tmp_path) -> Non
         'topic = "t"\n' + "".join(f'[[intents]]\nid = "t.{a}"\nanswer = "t.{a}"\nexamples = {examples!r}\n\n'
                                   for a, examples in (("fax", fax), ("chef", chef))).replace("'", '"'),
         encoding="utf-8")
-    matcher = IntentMatcher().fit(load_knowledge(tmp_path / "knowledge", tmp_path / "intents"))
+    matcher = IntentMatcher().fit(*training_data(load_knowledge(tmp_path / "knowledge", tmp_path / "intents")))
     p = dict(zip(matcher.intent_ids_, matcher.classify(*matcher.vectorize("le numero de fax")).tolist(), strict=True))
     assert set(p) == {"t.fax", "t.chef"}
     assert p["t.fax"] > 0.9 > p["t.chef"]

@@ -1,0 +1,202 @@
+"""Learn the decision from questions the matcher did not train on.
+
+The intents' examples and the out-of-scope examples are split into stratified folds. For each
+fold a matcher is fitted on the other folds, and every question of the fold is ranked: the best
+allowed candidate's FEATURES, and whether answering it would be right (the labelled intent; never
+for an out-of-scope question), make one row. A logistic regression fitted on those rows is the
+decision model; its answer threshold is the lowest probability whose out-of-fold precision
+reaches ``target_precision``. The same rows give `faqbot eval --cross-validation` its figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import DecisionSettings
+from bot.decision import DecisionModel, features
+from bot.dialogue import focused_subjects
+from bot.knowledge import KnowledgeBase
+from bot.matcher import OUT_OF_SCOPE, IntentMatcher, index_key, training_data
+from bot.ranking import Ranker
+
+MIN_THRESHOLD = 0.5  # never answer what the model thinks more likely wrong than right
+
+
+@dataclass(frozen=True)
+class Row:
+    """One held-out question: its label, its fold, the best allowed candidate and its FEATURES."""
+
+    text: str
+    label: str
+    fold: int
+    predicted: str | None  # the best allowed candidate (None: the guard vetoed all)
+    x: tuple[float, ...]
+
+    @property
+    def right(self) -> bool:
+        return self.label != OUT_OF_SCOPE and self.predicted == self.label
+
+
+def assign_folds(labels: Sequence[str], folds: int, seed: int = 0) -> list[int]:
+    """Return a fold number per example, each label's examples spread evenly over the folds."""
+    rng = random.Random(seed)
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for i, label in enumerate(labels):
+        by_label[label].append(i)
+    fold = [0] * len(labels)
+    offset = 0
+    for label in sorted(by_label):
+        members = by_label[label]
+        rng.shuffle(members)
+        for k, i in enumerate(members):
+            fold[i] = (k + offset) % folds
+        offset += len(members)
+    return fold
+
+
+def out_of_fold_rows(kb: KnowledgeBase, params: dict[str, float | int], settings: DecisionSettings,
+                     folds: int, progress: Callable[[str], None] | None = None) -> list[Row]:
+    """Rank every example with a matcher fitted without its fold; return one Row per example."""
+    texts, labels = training_data(kb)
+    fold_of = assign_folds(labels, folds)
+    rows: list[Row] = []
+    for f in range(folds):
+        if progress:
+            progress(f"calibration: fold {f + 1}/{folds}")
+        train = [i for i in range(len(texts)) if fold_of[i] != f]
+        matcher = IntentMatcher(**params).fit([texts[i] for i in train], [labels[i] for i in train])  # type: ignore[arg-type]
+        ranker = Ranker(kb, matcher, settings)
+        for i in (i for i in range(len(texts)) if fold_of[i] == f):
+            ranking = ranker.rank(texts[i], focused_subjects(kb, texts[i]))
+            allowed = ranking.allowed
+            if not allowed:
+                rows.append(Row(texts[i], labels[i], f, None, ()))
+                continue
+            x = tuple(features(ranking, allowed[0], allowed[1] if len(allowed) > 1 else None))
+            rows.append(Row(texts[i], labels[i], f, allowed[0].intent, x))
+    return rows
+
+
+def fit_model(rows: Sequence[Row], target_precision: float) -> DecisionModel:
+    """Fit the logistic regression on the rows that have a candidate; learn the answer threshold."""
+    from sklearn.linear_model import LogisticRegression  # slow import: fitting only
+
+    scored = [r for r in rows if r.x]
+    x = np.asarray([r.x for r in scored], dtype=np.float64)
+    y = np.asarray([r.right for r in scored], dtype=np.int8)
+    mean = x.mean(axis=0)
+    scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
+    if len(set(y.tolist())) < 2:  # degenerate data: every row right (or wrong)
+        return DecisionModel(tuple([0.0] * x.shape[1]), 4.0 if y.all() else -4.0, tuple(mean.tolist()),
+                             tuple(scale.tolist()), MIN_THRESHOLD)
+    lr = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
+    model = DecisionModel(tuple(float(c) for c in lr.coef_[0]), float(lr.intercept_[0]), tuple(mean.tolist()),
+                          tuple(scale.tolist()), MIN_THRESHOLD)
+    probabilities = [model.probability(r.x) for r in scored]
+    return DecisionModel(model.coef, model.intercept, model.mean, model.scale,
+                         answer_threshold(probabilities, y.tolist(), target_precision))
+
+
+def answer_threshold(probabilities: Sequence[float], right: Sequence[int], target_precision: float) -> float:
+    """Return the lowest threshold (>= MIN_THRESHOLD) whose answered rows reach the target precision."""
+    order = sorted(zip(probabilities, right, strict=True), key=lambda pr: -pr[0])
+    best = 1.0
+    answered = correct = 0
+    for p, ok in order:
+        answered += 1
+        correct += ok
+        if p < MIN_THRESHOLD:
+            break
+        if correct / answered >= target_precision:
+            best = p
+    return round(max(best, MIN_THRESHOLD), 4)
+
+
+def decision_key(kb: KnowledgeBase, params: dict[str, float | int], settings: DecisionSettings) -> str:
+    """Return a digest of everything the decision model depends on."""
+    digest = hashlib.sha256(index_key(kb, params).encode())
+    digest.update(json.dumps(asdict(settings), sort_keys=True).encode())
+    for module in ("calibration.py", "decision.py", "ranking.py", "guard.py", "dialogue.py", "knowledge.py"):
+        digest.update(Path(__file__).with_name(module).read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def fit_decision_cached(kb: KnowledgeBase, params: dict[str, float | int], settings: DecisionSettings,
+                        cache_dir: Path | None) -> DecisionModel:
+    """Load the decision model for this data from `cache_dir`, or learn it out of fold and store it there."""
+    path = cache_dir / f"decision-{decision_key(kb, params, settings)}.json" if cache_dir else None
+    if path is not None and path.exists():
+        try:
+            return DecisionModel.from_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a stale or damaged cache is learned again below
+    rows = out_of_fold_rows(kb, params, settings, settings.calibration_folds)
+    model = fit_model(rows, settings.target_precision)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(model.to_json(), encoding="utf-8")
+            os.replace(tmp, path)
+            for old in path.parent.glob("decision-*.json"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only install still works, it just learns again at start-up
+    return model
+
+
+@dataclass(frozen=True)
+class FoldScore:
+    """How the learned decision does on one fold it was not fitted on."""
+
+    fold: int
+    in_scope: int
+    answered_right: int
+    out_of_scope: int
+    rejected: int
+    wrong: int
+    clarified: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.answered_right / self.in_scope if self.in_scope else 0.0
+
+    @property
+    def rejection(self) -> float:
+        return self.rejected / self.out_of_scope if self.out_of_scope else 0.0
+
+    @property
+    def wrong_rate(self) -> float:
+        return self.wrong / (self.in_scope + self.out_of_scope) if self.in_scope + self.out_of_scope else 0.0
+
+
+def cross_validate(rows: Sequence[Row], settings: DecisionSettings) -> list[FoldScore]:
+    """Score each fold with a decision model fitted on the other folds' rows (nothing it saw is scored)."""
+    scores = []
+    for f in sorted({r.fold for r in rows}):
+        model = fit_model([r for r in rows if r.fold != f], settings.target_precision)
+        held = [r for r in rows if r.fold == f]
+        right = wrong = rejected = clarified = 0
+        for r in held:
+            p = model.probability(r.x) if r.x else 0.0
+            answered = p >= model.answer_threshold
+            clarified += (not answered) and p >= settings.clarify_threshold
+            if r.label == OUT_OF_SCOPE:
+                rejected += not answered
+                wrong += answered
+            else:
+                right += answered and r.predicted == r.label
+                wrong += answered and r.predicted != r.label
+        n_oos = sum(r.label == OUT_OF_SCOPE for r in held)
+        scores.append(FoldScore(f, len(held) - n_oos, right, n_oos, rejected, wrong, clarified))
+    return scores

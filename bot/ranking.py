@@ -1,0 +1,91 @@
+"""Rank the intents for a question and gather the evidence the decision weighs.
+
+The ranking score of an intent mixes the matcher's score with the share of the question's key
+terms the intent covers and a bonus when the question names the intent's subject::
+
+    score = ((1 - coverage_weight) * matcher score + coverage_weight * coverage
+             + subject_bonus if the question names the intent's subject) / (1 + subject_bonus)
+
+Each candidate keeps its sub-scores and the key-term guard's verdict, and the ranking keeps how
+close the question is to the out-of-scope examples: `bot.decision` turns that evidence into a
+probability of being right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import DecisionSettings
+from bot.guard import GuardVerdict, KeyTermGuard
+from bot.knowledge import KnowledgeBase
+from bot.matcher import OUT_OF_SCOPE, Candidate, IntentMatcher
+from bot.text import content_tokens
+
+CANDIDATES = 10  # intents ranked, judged by the guard and offered as suggestions, per question
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One ranked intent: its ranking score, the matcher's sub-scores and the guard's verdict."""
+
+    intent: str
+    score: float
+    matcher: Candidate
+    coverage: float
+    subject_named: bool
+    verdict: GuardVerdict
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The intents ranked for one question, best first, with what the decision needs besides."""
+
+    candidates: tuple[Evidence, ...]
+    out_of_scope: float  # the matcher's score of the out-of-scope examples (0 when not ranked)
+    key_terms: int  # how many key terms the question has
+
+    @property
+    def allowed(self) -> tuple[Evidence, ...]:
+        """Return the candidates the guard does not veto (see `vetoed`)."""
+        return tuple(c for c in self.candidates if not vetoed(c.verdict))
+
+
+def vetoed(verdict: GuardVerdict) -> bool:
+    """Tell whether the guard's verdict rules a candidate out, whatever its scores.
+
+    A subject the intent is not about, a datum it does not give, the very word asked after
+    « quel » / « combien de » left uncovered, or too large a share of the question's key terms
+    uncovered ([decision] max_uncovered): the intent cannot answer. How much is uncovered below
+    that share is evidence the decision weighs.
+    """
+    return not verdict.passed
+
+
+class Ranker:
+    """Rank a knowledge base's intents with a fitted matcher; the guard is built from the same examples."""
+
+    def __init__(self, kb: KnowledgeBase, matcher: IntentMatcher, settings: DecisionSettings) -> None:
+        self.kb = kb
+        self.matcher = matcher
+        self.settings = settings
+        owners = [matcher.intent_ids_[i] for i in matcher.example_intent_]
+        pairs = [(e, o) for e, o in zip(matcher.examples_, owners, strict=True) if o in kb.intents]
+        self.guard = KeyTermGuard(kb, [e for e, _ in pairs], [o for _, o in pairs], settings.max_uncovered,
+                                  settings.fuzzy_cover)
+
+    def rank(self, normalized: str, named: list[str], top: int = CANDIDATES) -> Ranking:
+        """Rank the intents for a normalised question; `named` are the subjects it names."""
+        s = self.settings
+        out_of_scope = 0.0
+        ranked = []
+        for c in self.matcher.rank(normalized, top=top + 1):
+            if c.intent not in self.kb.intents:
+                out_of_scope = max(out_of_scope, c.score) if c.intent == OUT_OF_SCOPE else out_of_scope
+                continue
+            coverage = self.guard.coverage(normalized, c.intent)
+            named_subject = self.kb.intents[c.intent].subject in named
+            score = (1 - s.coverage_weight) * c.score + s.coverage_weight * coverage + s.subject_bonus * named_subject
+            ranked.append(Evidence(c.intent, round(score / (1.0 + s.subject_bonus), 4), c, coverage, named_subject,
+                                   self.guard.check(normalized, c.intent)))
+        ranked.sort(key=lambda e: -e.score)
+        return Ranking(tuple(ranked[:top]), out_of_scope, len(content_tokens(normalized)))
