@@ -102,6 +102,7 @@ WORD_WEIGHT = 1.0  # weight of a token's word likelihood against its character n
 UNKNOWN_WEIGHT = 0.5  # weight of a word no sample uses (typos, names): its n-grams say less
 # Log-likelihood lead a language needs; leaving French (the default) needs more evidence.
 MIN_MARGIN = {"fr": 1.0, "en": 2.0}
+_MEMO_SIZE = 50_000  # tokens whose scores are remembered
 
 
 def _grams(token: str) -> list[str]:
@@ -142,6 +143,7 @@ class LanguageDetector:
         self._gram_vocabulary = len(set().union(*(c.grams for c in counts)))
         self._word_total = sum(c.word_total for c in counts) / max(len(counts), 1)
         self._gram_total = sum(c.gram_total for c in counts) / max(len(counts), 1)
+        self._memo: dict[str, dict[str, float]] = {}
 
     def tokens(self, text: str) -> list[str]:
         """Return the words of `text` that can tell a language: no acronyms, digits or neutral names."""
@@ -150,19 +152,33 @@ class LanguageDetector:
                 if not (len(w) > 1 and w.isupper()) and w.casefold() not in self.neutral]
 
     def scores(self, text: str) -> dict[str, float]:
-        """Return each Latin-script language's log-likelihood of `text`, summed over its tokens.
+        """Return each Latin-script language's log-likelihood of `text`, summed over its tokens."""
+        totals = dict.fromkeys(self._counts, 0.0)
+        for token in self.tokens(text):
+            for lang, value in self._token_scores(token).items():
+                totals[lang] += value
+        return totals
+
+    def _token_scores(self, token: str) -> dict[str, float]:
+        """Return each language's log-likelihood of one token (remembered: users repeat their words).
 
         A word no sample uses (a typo, a name) is judged on its character n-grams alone, at half weight.
         """
-        totals = dict.fromkeys(self._counts, 0.0)
-        for token in self.tokens(text):
+        found = self._memo.get(token)
+        if found is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
             grams = _grams(token)
             known = token in self._vocabulary
+            found = {}
             for lang, counts in self._counts.items():
                 gram_part = sum(counts.gram(g, self._gram_vocabulary, self._gram_total) for g in grams) / len(grams)
-                word_part = counts.word(token, self._word_vocabulary, self._word_total) if known else 0.0
-                totals[lang] += (gram_part + WORD_WEIGHT * word_part) if known else UNKNOWN_WEIGHT * gram_part
-        return totals
+                if known:
+                    found[lang] = gram_part + WORD_WEIGHT * counts.word(token, self._word_vocabulary, self._word_total)
+                else:
+                    found[lang] = UNKNOWN_WEIGHT * gram_part
+            self._memo[token] = found
+        return found
 
     def detect(self, text: str) -> str | None:
         """Return 'ar', 'en' or 'fr' for `text`, or None when it does not say."""
