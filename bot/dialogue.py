@@ -38,6 +38,9 @@ class Conversation:
     list_intent: str = ""  # the last answer giving a list ("le premier" refers to it)
     updated: float = 0.0
     suggestions: tuple[str, ...] = field(default_factory=tuple)
+    language: str = ""  # the language of the last reply ("fr", "en", "ar"): a message that does not tell keeps it
+    language_choice: str = ""  # the language the user chose (/langue, --lang); "" = each message's own
+    translation_noted: bool = False  # the "unofficial translation" notice was given
 
     def topic(self, now: float, ttl: float) -> tuple[str, str] | None:
         """Return (subject, facet) of the last answer if it is recent enough."""
