@@ -84,17 +84,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
     engine = _engine(_config(args))
     questions = [_argument_question(args.question)] if args.question else _stdin_questions()
     if args.explain:
-        return _explain(engine, questions, args.dialog, args.json)
-    return ask(engine, questions, sys.stdout, as_json=args.json, dialog=args.dialog)
+        return _explain(engine, questions, args.dialog, args.json, _language(args))
+    return ask(engine, questions, sys.stdout, as_json=args.json, dialog=args.dialog, language=_language(args))
 
 
-def _explain(engine: Engine, questions: object, dialog: bool, as_json: bool = False) -> int:
+def _language(args: argparse.Namespace) -> str:
+    """Return the language --lang forces ("" for auto: each message's own)."""
+    return "" if args.lang == "auto" else args.lang
+
+
+def _explain(engine: Engine, questions: object, dialog: bool, as_json: bool = False, language: str = "") -> int:
     from bot.dialogue import Conversation
     from bot.tools.catalog import format_explanation
 
-    shared = Conversation()
+    shared = Conversation(language_choice=language)
     for question in questions:  # type: ignore[attr-defined]
-        reply = engine.reply(question, shared if dialog else Conversation())
+        reply = engine.reply(question, shared if dialog else Conversation(language_choice=language))
         if as_json:
             print(json.dumps({**reply.to_json(), "explanation": reply.explanation}, ensure_ascii=False, indent=2))
         else:
@@ -109,7 +114,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     """
     from bot.channels.console import chat
 
-    return chat(_engine(_config(args)))
+    return chat(_engine(_config(args)), language=_language(args))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -305,6 +310,10 @@ def _doc(func: Callable[..., int]) -> tuple[str, str]:
     return doc.splitlines()[0], doc
 
 
+LANG_CHOICES = ("auto", "fr", "en", "ar")
+LANG_HELP = "language of the replies: auto (each message's own; default), fr, en or ar"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of every command."""
     from pathlib import Path
@@ -328,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     p.add_argument("--dialog", action="store_true", help="treat all lines as one conversation")
     p.add_argument("--explain", action="store_true", help="show why each answer was chosen (JSON with --json)")
-    add("chat", cmd_chat)
+    p.add_argument("--lang", choices=LANG_CHOICES, default="auto", help=LANG_HELP)
+    add("chat", cmd_chat).add_argument("--lang", choices=LANG_CHOICES, default="auto", help=LANG_HELP)
     p = add("eval", cmd_eval)
     p.add_argument("--json", action="store_true", help="print metrics, per-intent scores, sweep and failures as JSON")
     p.add_argument("--set", type=Path, default=None, help="folder with questions.toml and dialogs.toml")

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from bot.dialogue import Conversation
 from bot.engine import Engine, Reply
+from bot.messages import message
 from bot.text import french_typography
 
 WELCOME = french_typography(
@@ -48,11 +49,12 @@ def reload_text(engine: Engine) -> str:
     return french_typography("\n".join(lines + [f"  {p}" for p in errors[:20]]))
 
 
-def ask(engine: Engine, questions: Iterable[str], out: TextIO, as_json: bool, dialog: bool) -> int:
-    """Answer each question; one conversation for all of them when `dialog`."""
-    shared = Conversation()
+def ask(engine: Engine, questions: Iterable[str], out: TextIO, as_json: bool, dialog: bool,
+        language: str = "") -> int:
+    """Answer each question; one conversation for all of them when `dialog`; in `language` if given."""
+    shared = Conversation(language_choice=language)
     for question in questions:
-        reply = engine.reply(question, shared if dialog else Conversation())
+        reply = engine.reply(question, shared if dialog else Conversation(language_choice=language))
         _print_reply(reply, out, as_json)
     return 0
 
@@ -86,14 +88,16 @@ def _enable_line_editing() -> None:
     atexit.register(save)
 
 
-def chat(engine: Engine, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+def chat(engine: Engine, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, language: str = "") -> int:
     """Run the interactive console until /quit, Ctrl-D or Ctrl-C."""
     interactive = stdin.isatty()
     if interactive:
         _enable_line_editing()
     out.write(WELCOME + "\n\n")
-    conversation = Conversation()
-    commands = {"/aide": lambda: HELP, "/help": lambda: HELP, "/sujets": lambda: topics_text(engine),
+    conversation = Conversation(language_choice=language)
+    commands = {"/langue": lambda: choose_language(conversation, line),
+                "/language": lambda: choose_language(conversation, line),
+                "/aide": lambda: HELP, "/help": lambda: HELP, "/sujets": lambda: topics_text(engine),
                 "/reload": lambda: reload_text(engine)}
     while True:
         try:
@@ -112,6 +116,20 @@ def chat(engine: Engine, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) ->
         else:
             _print_reply(engine.reply(line, conversation), out, as_json=False)
         out.flush()
+
+
+def choose_language(conversation: Conversation, line: str) -> str:
+    """Set the conversation's language from « /langue en » (fr, en, ar or auto) and say so."""
+    words = line.split()
+    code = words[1].lower() if len(words) > 1 else ""
+    if code not in ("fr", "en", "ar", "auto"):
+        current = conversation.language_choice or conversation.language or "fr"
+        return message("language_prompt", current) + " /langue fr | en | ar | auto"
+    conversation.language_choice = "" if code == "auto" else code
+    if code == "auto":
+        return message("language_auto", conversation.language or "fr")
+    conversation.language = code
+    return message("language_set", code)
 
 
 def _read_line(stdin: TextIO, out: TextIO) -> str:
