@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -215,7 +216,7 @@ class _Collector:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             match = _TOML_LINE_RE.search(str(exc))
-            line = int(match.group(1)) if match else None
+            line = int(match.group(1)) if match else _unclosed_line(text)
             self.add(path, line, "-", f"TOML syntax error: {exc}; fix the syntax (quotes, brackets, commas)")
             return None
 
@@ -247,6 +248,32 @@ class _Collector:
                 self.add_at(path, item, f"{key!r} must be a {kind.__name__}, got {type(table[key]).__name__}")
                 ok = False
         return ok
+
+
+def _item(table: Any) -> str:
+    """Return how to name a table in a problem: its id, or `id = 5` when the id is not a string."""
+    if not isinstance(table, dict) or "id" not in table:
+        return "?"
+    return table["id"] if isinstance(table["id"], str) else f"id = {table['id']!r}"
+
+
+def _unclosed_line(text: str) -> int | None:
+    """Return the line of the outermost bracket never closed ("Unclosed array (at end of document)")."""
+    depth, opened, quote = 0, None, ""
+    for number, line in enumerate(text.splitlines(), 1):
+        for ch in line:
+            if quote:
+                quote = "" if ch == quote else quote
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "#":
+                break
+            elif ch == "[":
+                depth += 1
+                opened = number if depth == 1 else opened
+            elif ch == "]":
+                depth = max(depth - 1, 0)
+    return opened if depth else None
 
 
 def _check_file_keys(col: _Collector, path: Path, raw: dict[str, Any], allowed: dict[str, type]) -> None:
@@ -291,12 +318,14 @@ def _read_answers(col: _Collector, folder: Path) -> tuple[dict[str, Answer], lis
         acronyms.update({str(k): str(v) for k, v in _table(raw, "acronyms").items()})
         topic = str(raw.get("topic", path.stem))
         ids = []
+        seen: Counter[str] = Counter()  # ids met in this file: a duplicate points at its own copy
         for table in raw.get("answers", []) if isinstance(raw.get("answers"), list) else []:
-            item = str(table.get("id", "?")) if isinstance(table, dict) else "?"
+            item = _item(table)
+            seen[item] += 1
             if not col.check_table(path, item, table, _ANSWER_KEYS, "answer"):
                 continue
             if item in answers:
-                col.add(path, col.line_of(path, item), item,
+                col.add(path, col.lines.of_id(path, item, nth=seen[item] - 1), item,
                         f"duplicate answer id (also in {answers[item].path.name}); rename one")
                 continue
             if not _ID_RE.match(item):
@@ -357,12 +386,14 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
         else:
             out_of_scope.extend(q.strip() for q in oos)
         topic = str(raw.get("topic", path.stem))
+        seen: Counter[str] = Counter()
         for table in raw.get("intents", []) if isinstance(raw.get("intents"), list) else []:
-            item = str(table.get("id", "?")) if isinstance(table, dict) else "?"
+            item = _item(table)
+            seen[item] += 1
             if not col.check_table(path, item, table, _INTENT_KEYS, "intent"):
                 continue
             if item in intents:
-                col.add(path, col.line_of(path, item), item,
+                col.add(path, col.lines.of_id(path, item, nth=seen[item] - 1), item,
                         f"duplicate intent id (also in {intents[item].path.name}); rename one")
                 continue
             by_language = {"fr": _strings(col, path, item, table, "examples"),

@@ -51,11 +51,18 @@ class Lines:
                 self._texts[path] = []
         return self._texts[path]
 
-    def of_id(self, path: Path, item_id: str) -> int | None:
-        """Return the line where `id = "item_id"` (or a table named item_id) is written."""
-        item = re.escape(item_id)
-        pattern = re.compile(r'^\s*(?:id\s*=\s*["\']' + item + r'["\']|\[[^\]]*\b' + item + r"\])")
-        return next((n for n, line in enumerate(self.of(path), 1) if pattern.match(line)), None)
+    def of_id(self, path: Path, item_id: str, nth: int = 0) -> int | None:
+        """Return the line where `id = "item_id"` (or a table named item_id) is written, its `nth` one if several.
+
+        An item named `id = 5` (an id that is not a string) is found as written.
+        """
+        if item_id.startswith("id = "):
+            pattern = re.compile(r"^\s*id\s*=\s*" + re.escape(item_id[5:]) + r"\s*(?:#|$)")
+        else:
+            item = re.escape(item_id)
+            pattern = re.compile(r'^\s*(?:id\s*=\s*["\']' + item + r'["\']|\[[^\]]*\b' + item + r"\])")
+        found = [n for n, line in enumerate(self.of(path), 1) if pattern.match(line)]
+        return found[min(nth, len(found) - 1)] if found else None
 
     def of_text(self, path: Path, item_id: str, text: str, quoted: bool = False) -> int | None:
         """Return the line of item `item_id` where `text` (a quoted string if `quoted`) is written.

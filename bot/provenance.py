@@ -81,12 +81,17 @@ def _number_key(shown: str) -> str:
     return digits.lstrip("0") or "0"
 
 
+def _page(source_text: str) -> str:
+    """Return the page of the source document, without the file's own '#' header lines."""
+    return "\n".join(line for line in source_text.splitlines() if not line.lstrip().startswith("#"))
+
+
 def source_facts(source_text: str) -> dict[str, set[str]]:
     """Return the comparable forms of every fact of the source document, by kind.
 
     Lines starting with '#' are the file's own header, not the page.
     """
-    page = "\n".join(line for line in source_text.splitlines() if not line.lstrip().startswith("#"))
+    page = _page(source_text)
     found: dict[str, set[str]] = defaultdict(set)
     for fact in find_facts(page):
         found[fact.kind].add(fact.key)
@@ -99,19 +104,137 @@ def source_facts(source_text: str) -> dict[str, set[str]]:
 
 def check_provenance(answers: Iterable[Answer], source: Path, config_path: Path,
                      lines: Lines | None = None) -> list[Problem]:
-    """Report facts of answers that the source document does not contain."""
+    """Report facts of answers that the source document does not contain, or gives about something else."""
     lines = lines or Lines()
     try:
-        known = source_facts(source.read_text(encoding="utf-8"))
+        source_text = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(config_path, None, "paths.source",
                         f"cannot read the source document {source} ({exc.__class__.__name__}); fix [paths] source")]
+    known, page = source_facts(source_text), _page(source_text)
+    flat, contexts = _flat(page), number_contexts(page)
     problems = []
     for answer in answers:
         texts = [answer.title, answer.text] + ([answer.as_of] if answer.as_of else [])
-        for fact in (f for text in texts for f in find_facts(text)):
-            if fact.key not in known.get(fact.kind, set()):
-                problems.append(Problem(answer.path, lines.of_text(answer.path, answer.id, fact.shown), answer.id,
-                                        f"{fact.kind} {fact.shown!r} does not appear in the source document "
-                                        f"{source.name}; correct it from the source or remove it"))
+        wrong: dict[tuple[str, str], tuple[Fact, str]] = {}
+        for text in texts:
+            for fact in find_facts(text):
+                if fact.key not in known.get(fact.kind, set()):
+                    wrong.setdefault((fact.key.lower(), ""), (fact, "absent"))
+            for fact in word_facts(text):
+                if not known_in_words(fact, flat, known["number"]):
+                    wrong.setdefault((fact.key.lower(), ""), (fact, "absent"))
+            for fact in misplaced_numbers(text, contexts):
+                wrong.setdefault((fact.key, "misplaced"), (fact, "misplaced"))
+        for fact, why in wrong.values():
+            problems.append(Problem(answer.path, lines.of_text(answer.path, answer.id, fact.shown), answer.id,
+                                    _provenance_message(fact, why, source.name)))
     return problems
+
+
+def _provenance_message(fact: Fact, why: str, source_name: str) -> str:
+    if why == "misplaced":
+        return (f"number {fact.shown!r} is in the source document {source_name}, but only in sentences about "
+                "something else (they share no key word with this one); check the fact it gives")
+    kind = fact.kind
+    if kind == "acronym" and len(fact.shown) >= 5 and not re.search("[^AEIOUY]{3}", fact.shown):
+        kind = "name"  # "DUPONT" reads as a word: a name in capitals; "OCRTIS" does not
+    return (f"{kind} {fact.shown!r} does not appear in the source document {source_name}; "
+            "correct it from the source or remove it")
+
+
+# -- facts written in words: names, institutions, numbers ------------------------------------------
+_NAME = r"((?:[A-Z][a-z]+|[A-Z]{2,})(?:[- ][A-Z][A-Za-z]+)?)"
+_CIVILITY_RE = re.compile(r"\b(?i:M\.|Mme|Mlle|monsieur|madame)\s+([A-Za-z][a-z]+|[A-Z]{2,})")  # any case: "m. dupont"
+_RANK_RE = re.compile(r"\b(?i:commissaire|colonel|general|capitaine|lieutenant|commandant|prefet|ministre|"
+                      r"directeur|directrice)\s+" + _NAME)  # a capital: "commissaire principal" is no name
+_INSTITUTION_RE = re.compile(r"\b(ministere|ministre|direction|office|agence|prefecture|ambassade|universite|"
+                             r"ecole|institut|tribunal|cour)s?\s+(?:de\s+la\s+|de\s+l'|du\s+|des\s+|de\s+|d')"
+                             r"([a-z]+(?:\s+(?:et|de\s+la|de\s+l'|du|des|de|d')\s*[a-z]+)?)")
+_UNITS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+          "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20,
+          "vingts": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60}
+_SCALES = {"cent": 100, "cents": 100, "mille": 1000, "million": 1_000_000, "millions": 1_000_000}
+_NUMBER_WORD = "|".join(sorted([*_UNITS, *_SCALES, "un", "une", "et"], key=len, reverse=True))
+_WORDS_RE = re.compile(rf"\b(?:(?:{_NUMBER_WORD})[- ]+)*(?:{_NUMBER_WORD})\b")
+
+
+def _flat(text: str) -> str:
+    """Return `text` folded for phrase lookups: no accents, lowercase, one kind of apostrophe and space."""
+    return re.sub(r"\s+", " ", strip_accents(text).lower().replace("\u2019", "'"))
+
+
+def _words_value(words: str) -> int | None:
+    """Return the value of a number written in French words ("cent vingt" -> 120), or None for "un", "et"."""
+    total = current = 0
+    seen = False
+    for word in re.split(r"[- ]+", words):
+        if word in _UNITS:
+            current += _UNITS[word]
+            seen = True
+        elif word in _SCALES:
+            current = max(current, 1) * _SCALES[word]
+            total, current, seen = (total + current, 0, True) if _SCALES[word] >= 1000 else (total, current, True)
+        elif word in ("un", "une"):
+            current += 1
+    value = total + current
+    return value if seen and value >= 2 else None
+
+
+def word_facts(text: str) -> list[Fact]:
+    """Return the names after a title, the institutions and the numbers in words written in `text`."""
+    folded = strip_accents(text).replace("\u2019", "'")
+    facts = [Fact("name", m.group(1), _flat(m.group(1)))
+             for pattern in (_CIVILITY_RE, _RANK_RE) for m in pattern.finditer(folded)]
+    flat = _flat(text)
+    facts += [Fact("institution", m.group(0), m.group(0)) for m in _INSTITUTION_RE.finditer(flat)]
+    for m in _WORDS_RE.finditer(flat):
+        value = _words_value(m.group(0))
+        if value is not None:
+            facts.append(Fact("number in words", m.group(0), str(value)))
+    return facts
+
+
+def known_in_words(fact: Fact, flat_page: str, numbers: set[str]) -> bool:
+    """Tell whether the page gives a fact written in words (as words, or as digits for a number)."""
+    if fact.kind == "number in words":
+        return fact.key in numbers or re.search(rf"\b{re.escape(fact.shown)}\b", flat_page) is not None
+    return re.search(rf"\b{re.escape(fact.key)}\b", flat_page) is not None
+
+
+# -- a number of the page used for another fact ---------------------------------------------------------
+_SENTENCE_RE = re.compile(r"[^.!?\n]+")
+_STEM = 6
+_WINDOW = 8  # words either side of a number of the page that say what it is about
+
+
+def _terms(sentence: str) -> set[str]:
+    """Return the stems of the key words of a sentence (words of 4 letters or more, cut to 6)."""
+    return {w[:_STEM] for w in re.findall(r"[a-z]{4,}", _flat(sentence)) if w not in _COMMON}
+
+
+_COMMON = {"dans", "pour", "avec", "elle", "elles", "sont", "leur", "leurs", "cette", "ces", "tous", "toutes",
+           "plus", "etre", "etait", "ainsi", "mais", "comme", "selon", "depuis", "entre", "chaque", "aussi",
+           "information", "informations"}
+
+
+def number_contexts(page: str) -> dict[str, set[str]]:
+    """Return, for each number of the page, the key terms of the words around it (its clause, not the paragraph)."""
+    contexts: dict[str, set[str]] = defaultdict(set)
+    for sentence in _SENTENCE_RE.findall(page.replace("\u2019", "'")):
+        words = sentence.split()
+        for n, word in enumerate(words):
+            for digits in re.findall(r"\d+", word):
+                contexts[_number_key(digits)] |= _terms(" ".join(words[max(n - _WINDOW, 0): n + _WINDOW + 1]))
+    return contexts
+
+
+def misplaced_numbers(text: str, contexts: dict[str, set[str]]) -> list[Fact]:
+    """Return the numbers of `text` whose sentence shares no key term with the page's sentences about them."""
+    misplaced = []
+    for sentence in _SENTENCE_RE.findall(text):
+        for fact in find_facts(sentence, kinds={"number"}):
+            around = contexts.get(fact.key)
+            if around and not _terms(sentence.replace(fact.shown, " ")) & around:
+                misplaced.append(fact)
+    return misplaced
