@@ -62,7 +62,6 @@ class DecisionSettings:
     subject_bonus: float = 0.1
     coverage_weight: float = 0.3
     max_uncovered: float = 0.34
-    fuzzy_cover: int = 80
     max_suggestions: int = 3
 
 
@@ -133,7 +132,7 @@ _PATH_KEYS = tuple(f.name for f in fields(Paths))
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Generic rules on the values, by key name; a rule naming a key that does not exist is ignored.
 _SHARE_RE = re.compile(r"(_threshold|_weight|_precision|_spread|_bonus|^margin|^max_uncovered)$")  # 0-1
-_PERCENT_KEYS = {"fuzzy_cover", "near_duplicate_score"}  # rapidfuzz scores, 0-100
+_PERCENT_KEYS = {"near_duplicate_score"}  # rapidfuzz scores, 0-100
 _POSITIVE = {"matcher.char_ngram_min", "matcher.shortlist", "matcher.classifier_c", "matcher.classifier_temperature",
              "decision.max_suggestions", "decision.calibration_folds", "dialogue.context_ttl_seconds",
              "maintenance.min_examples", "maintenance.log_max_bytes", "telegram.flood_messages",

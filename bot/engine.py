@@ -41,7 +41,7 @@ from bot.matcher import IntentMatcher, fit_cached, matcher_params
 from bot.provenance import require_provenance
 from bot.question import asking_clause
 from bot.ranking import Evidence, Ranker, vetoed
-from bot.text import french_typography, of
+from bot.text import content_tokens, french_typography, of
 from bot.unanswered import UnansweredLog
 
 
@@ -219,7 +219,7 @@ class Engine:
                     list_intent: str = "") -> Reply:
         """Decide how to answer a question, using the conversation's topic for follow-ups."""
         kb = state.kb
-        normalized, named = self._asked(kb, question)
+        normalized, named = self._asked(state, question)
         explanation: dict[str, Any] = {"normalized": normalized, "subjects": named,
                                        "context": list(context) if context else None}
         items = kb.list_items(list_intent)
@@ -251,13 +251,14 @@ class Engine:
         return direct
 
     @staticmethod
-    def _asked(kb: KnowledgeBase, question: str) -> tuple[str, list[str]]:
+    def _asked(state: _State, question: str) -> tuple[str, list[str]]:
         """Return the normalised asking clause of a message and the subjects it is about.
 
         The sentences around the question (a persona, thanks) are left out; when the clause names
         no subject, those the rest of the message names are kept and written after it.
         """
-        clause = asking_clause(question)
+        kb, known = state.kb, state.guard.vocabulary
+        clause = asking_clause(question, lambda part: sum(t in known for t in content_tokens(kb.normalize(part))))
         normalized = kb.normalize(clause)  # normalize() reads at most MAX_TEXT_CHARS
         named = focused_subjects(kb, normalized)
         if clause != question and not named:

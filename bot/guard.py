@@ -8,7 +8,7 @@ explain: key terms of the question found nowhere in the intent's examples or ans
 word asked about after "quel" or "combien de" left uncovered ("quel âge a…"), a precise datum the
 intent does not give (an exclusive facet: a name, a number, a date, another time than the page's),
 and "who/what is X?" about a subject the page does not describe ("qui est le ministre…").
-A misspelt word counts as covered: rapidfuzz ratio >= fuzzy_cover with the same first letter.
+A misspelt word counts as covered: the same first letter and at most `typo_edits` edits.
 """
 
 from __future__ import annotations
@@ -19,17 +19,20 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.dialogue import focused_subjects
 from bot.knowledge import KnowledgeBase
-from bot.text import PhraseFinder, content_tokens
+from bot.text import STOPWORDS, PhraseFinder, content_tokens
 
 _STEM = 5  # French words sharing their first letters are usually the same family (cree/creation)
 # "qui est [le] X", "c'est quoi [la] X": the question asks what or who X is.
 _IDENTITY_FRAMES = tuple(tuple(f.split()) for f in (
     "qui est", "qui sont", "qui etait", "ce est qui", "ce est quoi", "que est ce que", "que est ce", "quoi",
     "qui est actuellement", "definition de", "presentez moi", "parlez moi de"))
+# "[le] X, c'est quoi ?", "X c'est qui ?": the same question with the subject first.
+_IDENTITY_FRAMES_AFTER = tuple(tuple(f.split()) for f in (
+    "ce est quoi", "ce est qui", "cest quoi", "quoi", "qui est ce"))
 _ARTICLES = frozenset({"le", "la", "les", "un", "une", "des", "du"})
 _ELIDED = ("l", "d")  # "ladresse", "dAfrique": an article glued to its noun
 MAX_KEY_TERMS = 60  # a question longer than this is judged on its first key terms
@@ -51,11 +54,9 @@ class GuardVerdict:
 class KeyTermGuard:
     """Check that an intent covers the key terms and subjects of a question."""
 
-    def __init__(self, kb: KnowledgeBase, examples: list[str], owners: list[str], max_uncovered: float,
-                 fuzzy_cover: int) -> None:
+    def __init__(self, kb: KnowledgeBase, examples: list[str], owners: list[str], max_uncovered: float) -> None:
         self.kb = kb
         self.max_uncovered = max_uncovered
-        self.fuzzy_cover = fuzzy_cover
         terms: dict[str, set[str]] = {i: set() for i in kb.intents}
         framing: dict[str, list[str]] = {i: [] for i in kb.intents}
         for text, owner in zip(examples, owners, strict=True):
@@ -97,11 +98,12 @@ class KeyTermGuard:
         self._exclusive_memo: dict[str, list[str]] = {}
         self._identity_memo: dict[str, str | None] = {}
         self._question_memo: dict[str, _Question] = {}
+        self._stopword_memo: dict[str, bool] = {}
 
     def clear_caches(self) -> None:
         """Forget the memoised per-question results (to measure how a new question is answered)."""
         for memo in (self._focus_memo, self._weight_memo, self._fuzzy_memo, self._exclusive_memo, self._identity_memo,
-                     self._question_memo):
+                     self._question_memo, self._stopword_memo):
             memo.clear()
 
     def coverage(self, normalized: str, intent_id: str) -> float:
@@ -117,12 +119,34 @@ class KeyTermGuard:
         """Return what the guard needs about a question, computed once for all its candidates."""
         question = self._question_memo.get(normalized)
         if question is None:
-            key_terms = tuple(content_tokens(normalized)[:MAX_KEY_TERMS])
+            key_terms = tuple(t for t in content_tokens(normalized) if not self._misspelt_stopword(t))[:MAX_KEY_TERMS]
             match = _ASKED_RE.search(normalized)
             asked = match.group(1) if match and match.group(1) in key_terms else None
             question = _Question(key_terms, tuple(self._idf.get(t, self._max_idf) for t in key_terms), asked)
             _remember(self._question_memo, normalized, question)
         return question
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Return the words of every intent's examples, title and answer."""
+        return self._known.exact
+
+    def _misspelt_stopword(self, term: str) -> bool:
+        """Tell whether an unknown word is a typo of a framing word (« pouvez-vou », « connaîtree »): no key term.
+
+        One edit (a transposition counts as one) for words up to 5 letters, two beyond; same first
+        letter. Only framing words are corrected this way: a word close to a domain word stays a key
+        term, which `_covered` may still match as a misspelling.
+        """
+        if term in self._known.exact or len(term) < 3 or not term.isalpha():
+            return False
+        found = self._stopword_memo.get(term)
+        if found is None:
+            limit = typo_edits(term)
+            found = any(OSA.distance(term, w, score_cutoff=limit) <= limit
+                        for w in _FRAMING_WORDS.by_initial.get(term[0], ()) if abs(len(w) - len(term)) <= limit)
+            _remember(self._stopword_memo, term, found)
+        return found
 
     def _covered_flags(self, question: _Question, intent_id: str) -> tuple[bool, ...]:
         """Return, for each key term of the question, whether the intent covers it (memoised per intent)."""
@@ -156,7 +180,7 @@ class KeyTermGuard:
         """Return the knowledge base's words that `term` may be a misspelling of (one search per term)."""
         found = self._fuzzy_memo.get(term)
         if found is None:
-            found = self._known.misspellings(term, self.fuzzy_cover)
+            found = self._known.misspellings(term)
             _remember(self._fuzzy_memo, term, found)
         return found
 
@@ -213,13 +237,15 @@ class KeyTermGuard:
         if normalized not in self._identity_memo:
             toks = normalized.split()
             found = None
-            for start, _end, phrase in self.kb.subject_finder.find(normalized):
+            for start, end, phrase in self.kb.subject_finder.find(normalized):
                 subject = self.kb.subject_aliases[phrase]
                 before = toks[max(0, start - 5):start]
                 if before[-1:] and before[-1] in _ARTICLES:
                     before = before[:-1]
-                if not self.kb.subjects[subject].described and any(
-                        before[-len(frame):] == list(frame) for frame in _IDENTITY_FRAMES):
+                after = toks[end:end + 3]
+                if not self.kb.subjects[subject].described and (
+                        any(before[-len(frame):] == list(frame) for frame in _IDENTITY_FRAMES)
+                        or any(after[:len(frame)] == list(frame) for frame in _IDENTITY_FRAMES_AFTER)):
                     found = subject
                     break
             _remember(self._identity_memo, normalized, found)
@@ -251,8 +277,8 @@ class _Words:
         return cls(exact, frozenset(w[:_STEM] for w in exact if len(w) >= _STEM),
                    {k: tuple(v) for k, v in by_initial.items()})
 
-    def misspellings(self, term: str, cutoff: int) -> frozenset[str]:
-        """Return the words `term` may be a misspelling of: rapidfuzz ratio >= cutoff, same first letter.
+    def misspellings(self, term: str) -> frozenset[str]:
+        """Return the words `term` may be a misspelling of: at most `typo_edits` edits, same first letter.
 
         Typos rarely touch the first letter, and requiring it keeps real words apart ("gagnent"/"agent").
         The one common exception, an elided article typed without its apostrophe ("ladresse"), is tried too.
@@ -261,9 +287,9 @@ class _Words:
         for word in (term, term[1:]) if term[:1] in _ELIDED and len(term) > 4 else (term,):
             if word in self.exact:
                 found.add(word)
-            candidates = self.by_initial.get(word[:1], ())
-            found.update(m[0] for m in process.extract(word, candidates, scorer=fuzz.ratio, score_cutoff=cutoff,
-                                                       limit=None))
+            limit = typo_edits(word)
+            found.update(w for w in self.by_initial.get(word[:1], ())
+                         if abs(len(w) - len(word)) <= limit and OSA.distance(word, w, score_cutoff=limit) <= limit)
         return frozenset(found)
 
 
@@ -281,8 +307,17 @@ class _Question:
 _MEMO_SIZE = 20_000
 
 
+def typo_edits(word: str) -> int:
+    """Return how many edits (a transposition counts as one) a typo of `word` may have: 1, or 2 beyond 7 letters."""
+    return 1 if len(word) <= 7 else 2
+
+
+
 def _remember(memo: dict, key: object, value: object) -> None:
     """Store `value` in a bounded memo (emptied when full: the guard's data never changes)."""
     if len(memo) >= _MEMO_SIZE:
         memo.clear()
     memo[key] = value
+
+
+_FRAMING_WORDS = _Words.of(w for w in STOPWORDS if len(w) >= 3)  # what `_misspelt_stopword` corrects towards

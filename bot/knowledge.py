@@ -69,6 +69,7 @@ class Subject:
     described: bool = True
     part_of: str = ""
     names: dict[str, str] = field(default_factory=dict, compare=False)  # first alias in each other language
+    french_aliases: int = 0  # how many of `aliases` (the first ones) are French; the others are translations
 
     def name_in(self, language: str) -> str:
         """Return how to name the subject in `language` (the French name by default)."""
@@ -351,7 +352,8 @@ def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: d
         translated = {lang: _strings(col, path, sid, table, f"aliases_{lang}") for lang in TRANSLATED}
         aliases = tuple(map(str, table["aliases"])) + tuple(a for lang in TRANSLATED for a in translated[lang])
         subjects[sid] = Subject(sid, table["name"], aliases, table.get("described", True), table.get("part_of", ""),
-                                {lang: names[0] for lang, names in translated.items() if names})
+                                {lang: names[0] for lang, names in translated.items() if names},
+                                len(table["aliases"]))
 
 
 def _read_intents(col: _Collector, folder: Path) -> tuple[

@@ -10,32 +10,45 @@ quand ? »).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-# A sentence ends at . ! ? ; or a line break; a « ? » ends the asking sentence.
-_SENTENCE_RE = re.compile(r"[^.!?;\n]+[.!?;\n]*")
+# A sentence ends at ! ? ; or a line break, or at a period after a word of two letters or more
+# (not in « D.C.I. » or « M. Coudert »).
+_SENTENCE_END_RE = re.compile(r"(?<=[!?;؟])\s+|(?<=[^\W\d_]{2}\.)\s+|\n+")
+# Words that ask: interrogatives and requests (« pouvez-vous », « j'aimerais », « parlez-moi »).
 _INTERROGATIVE_RE = re.compile(
-    r"\b(?:qu(?:i|e|oi|el(?:le)?s?|and)|o[uù]|comment|combien|pourquoi|est-ce|what|who|where|when|how|which|"
-    r"why|is there|can you|could you)\b|[؟]|(?:^|\s)(?:ما|ماذا|من|أين|متى|كيف|هل|كم|لماذا)(?:\s|$)",
+    r"\b(?:qu(?:i|e|oi|el(?:le)?s?|and)|o[uù]|comment|combien|pourquoi|est-ce|pouvez|pourriez|"
+    r"j'aimerais|je voudrais|je cherche|je souhaite|parlez|expliquez|dites|donnez|indiquez|"
+    r"what|who|where|when|how|which|why|can you|could you|tell me|give me|i need|i'd like|i would like)\b"
+    r"|[؟]|(?:^|\s)(?:ما|ماذا|من|أين|متى|كيف|هل|كم|لماذا)(?:\s|$)",
     re.IGNORECASE)
 _MIN_CLAUSE_WORDS = 2  # a lone word ("Merci.") is never the asking clause
 
 
 def sentences(text: str) -> list[str]:
     """Split a message into sentences, keeping their end punctuation."""
-    return [s.strip() for s in _SENTENCE_RE.findall(text) if s.strip(" .!?;\n")]
+    return [s.strip() for s in _SENTENCE_END_RE.split(text) if s.strip(" .!?;\n")]
 
 
-def asking_clause(text: str) -> str:
-    """Return the sentence of `text` that asks (the last one with « ? », else the last interrogative one).
+def asking_clause(text: str, key_terms: Callable[[str], int]) -> str:
+    """Return the part of `text` that asks, judged by how many key terms (`key_terms`) each part has.
 
-    A message of one sentence, or one where no sentence stands out, is returned whole.
+    The asking sentence is the last one ending in « ? », else the last interrogative one, else the
+    one with the most key terms; then a leading greeting or filler (« Bonjour, », « une petite
+    question : ») without key terms is dropped. A message of one plain sentence is returned whole.
     """
     parts = sentences(text)
-    if len(parts) < 2:
-        return text
-    usable = [p for p in parts if len(p.split()) >= _MIN_CLAUSE_WORDS]
-    for test in (lambda p: p.rstrip().endswith(("?", "؟")), lambda p: bool(_INTERROGATIVE_RE.search(p))):
-        asking = [p for p in usable if test(p)]
-        if asking:
-            return asking[-1]
-    return text
+    clause = text
+    if len(parts) >= 2:
+        usable = [p for p in parts if len(p.split()) >= _MIN_CLAUSE_WORDS] or parts
+        asking = ([p for p in usable if p.rstrip().endswith(("?", "؟"))]
+                  or [p for p in usable if _INTERROGATIVE_RE.search(p)])
+        clause = asking[-1] if asking else max(usable, key=key_terms)
+    while True:
+        head, sep, rest = _LEADING_FILLER_RE.match(clause).groups()  # type: ignore[union-attr]
+        if not sep or len(rest.split()) < _MIN_CLAUSE_WORDS or key_terms(head) or _INTERROGATIVE_RE.search(head):
+            return clause
+        clause = rest
+
+
+_LEADING_FILLER_RE = re.compile(r"([^,:]*)([,:]?)\s*(.*)", re.DOTALL)

@@ -70,8 +70,7 @@ class Ranker:
         self.settings = settings
         owners = [matcher.intent_ids_[i] for i in matcher.example_intent_]
         pairs = [(e, o) for e, o in zip(matcher.examples_, owners, strict=True) if o in kb.intents]
-        self.guard = KeyTermGuard(kb, [e for e, _ in pairs], [o for _, o in pairs], settings.max_uncovered,
-                                  settings.fuzzy_cover)
+        self.guard = KeyTermGuard(kb, [e for e, _ in pairs], [o for _, o in pairs], settings.max_uncovered)
 
     def rank(self, normalized: str, named: list[str], top: int = CANDIDATES) -> Ranking:
         """Rank the intents for a normalised question; `named` are the subjects it names."""

@@ -5,6 +5,7 @@ import pytest
 
 from bot.knowledge import KnowledgeBase
 from bot.matcher import (
+    OUT_OF_SCOPE,
     IntentMatcher,
     NotFittedError,
     char_features,
@@ -29,7 +30,7 @@ def test_init_only_stores_parameters() -> None:
 def test_fit_returns_self(kb: KnowledgeBase) -> None:
     matcher = IntentMatcher()
     assert matcher.fit(*training_data(kb)) is matcher
-    assert matcher.intent_ids_ == sorted(kb.intents)
+    assert matcher.intent_ids_ == sorted([*kb.intents, OUT_OF_SCOPE])  # the out-of-scope examples are a class
 
 
 def test_query_vector_equals_scikit_learn_transform(kb: KnowledgeBase) -> None:
@@ -95,10 +96,8 @@ def test_leave_one_out_ranking_leaves_the_classifier_out(engine) -> None:
 
 
 def test_without_classifier_the_score_is_the_similarity(kb: KnowledgeBase, monkeypatch) -> None:
-    import bot.matcher
 
-    monkeypatch.setattr(bot.matcher, "CLASSIFIER_MAX_WORK", 0)  # as in a knowledge base too large to fit it
-    plain = IntentMatcher().fit(*training_data(kb))
+    plain = IntentMatcher(classifier_budget=0).fit(*training_data(kb))  # as for data too large to fit it
     assert plain.classify(*plain.vectorize("ce est quoi la dci")) is None
     ranked = plain.rank("ce est quoi la dci")
     similarity = IntentMatcher(classifier_weight=0.0).fit(*training_data(kb)).rank("ce est quoi la dci")

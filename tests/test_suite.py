@@ -31,20 +31,22 @@ REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "tests" / "suite" / "templates.toml"
 
 # CI gate: each test's rate on the shipped data, seed 11, must stay at or above its floor. Floors are
-# the rates measured when the suite was written (commit 695727f + the suite), minus 0.02, not the
-# issue's targets (inv >= 0.95, mft >= 0.97, dir >= 0.98): raise them as the engine improves.
-# Measured: mft.grid 0.967 (209), typos 5 % 0.697, 10 % 0.708, 15 % 0.592 (277 each), persona 0.166
-# (277), politeness 0.690 (277), keywords 1.000 (237), dir.facet 0.881 (160), dir.subject 0.863 (160).
+# the rates last measured minus 0.02, not the targets (inv >= 0.95, mft >= 0.97, dir >= 0.98):
+# raise them as the engine improves. When the suite was written (commit 695727f): grid 0.967, typos
+# 0.697 / 0.708 / 0.592, persona 0.166, politeness 0.690, keywords 1.000, dir.facet 0.881, dir.subject 0.863.
+# With the learned decision, the asking clause and typo-tolerant framing words (2026-12-02): grid 0.952
+# (209), typos 0.905 / 0.905 / 0.855 (275 each), persona 0.956, politeness 0.898, keywords 0.983 (231),
+# dir.facet 0.956 (160), dir.subject 0.904 (157).
 FLOORS = {
-    "mft.grid": 0.947,
-    "inv.typos_05": 0.677,
-    "inv.typos_10": 0.688,
-    "inv.typos_15": 0.572,
-    "inv.persona": 0.146,
-    "inv.politeness": 0.670,
-    "inv.keywords": 0.980,
-    "dir.facet": 0.861,
-    "dir.subject": 0.843,
+    "mft.grid": 0.932,
+    "inv.typos_05": 0.885,
+    "inv.typos_10": 0.885,
+    "inv.typos_15": 0.835,
+    "inv.persona": 0.936,
+    "inv.politeness": 0.878,
+    "inv.keywords": 0.963,
+    "dir.facet": 0.936,
+    "dir.subject": 0.884,
 }
 
 

@@ -78,7 +78,7 @@ def subject_forms(kb: KnowledgeBase, templates: dict[str, Any], rng: random.Rand
         article = articles.get(sid, perturb.article_of(name))
         seen = {kb.normalize(name)}
         usable: list[str] = []
-        for alias in sorted(set(subject.aliases) - skip):
+        for alias in sorted(set(subject.aliases[:subject.french_aliases]) - skip):  # the templates are French
             words = " ".join(acronyms.get(w, w) for w in alias.split())
             form = perturb.with_article(article, words)
             if kb.normalize(form) not in seen:
