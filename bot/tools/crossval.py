@@ -1,0 +1,55 @@
+"""`faqbot eval --cross-validation K`: how the engine does on the intents' own examples, fold by fold.
+
+The examples of the intents and of the out-of-scope class are split into K stratified folds; each
+fold is ranked by a matcher fitted on the others, and decided by a decision model fitted on the
+other folds' rows (`bot.calibration`). Nothing scored was seen by the matcher or the decision:
+these are the figures to tune settings on, never the evaluation sets.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from typing import Any
+
+from bot.calibration import FoldScore, cross_validate, out_of_fold_rows
+from bot.config import Config
+from bot.knowledge import KnowledgeBase
+from bot.matcher import matcher_params
+
+
+def run(config: Config, kb: KnowledgeBase, folds: int) -> list[FoldScore]:
+    """Return the score of each of `folds` folds; progress goes to stderr."""
+    rows = out_of_fold_rows(kb, matcher_params(config.matcher), config.decision, folds,
+                            progress=lambda line: print(line, file=sys.stderr, flush=True))
+    return cross_validate(rows, config.decision)
+
+
+def totals(scores: list[FoldScore]) -> dict[str, float]:
+    """Return the figures over all folds (sums of counts, then ratios)."""
+    in_scope = sum(s.in_scope for s in scores)
+    out = sum(s.out_of_scope for s in scores)
+    right = sum(s.answered_right for s in scores)
+    return {"in_scope_accuracy": round(right / in_scope, 4) if in_scope else 0.0,
+            "out_of_scope_rejection": round(sum(s.rejected for s in scores) / out, 4) if out else 0.0,
+            "wrong_answer_rate": round(sum(s.wrong for s in scores) / (in_scope + out), 4) if in_scope + out else 0.0,
+            "clarify_rate": round(sum(s.clarified for s in scores) / (in_scope + out), 4) if in_scope + out else 0.0}
+
+
+def as_json(scores: list[FoldScore]) -> dict[str, Any]:
+    """Return the `--json` object: per-fold counts and the totals."""
+    return {"folds": [asdict(s) for s in scores], "total": totals(scores)}
+
+
+def format_scores(scores: list[FoldScore]) -> str:
+    """Render one line per fold, then the totals."""
+    lines = [f"{'fold':>4} {'in-scope':>9} {'accuracy':>9} {'out-of-scope':>13} {'rejection':>10} {'wrong':>6} "
+             f"{'clarify':>8}"]
+    for s in scores:
+        lines.append(f"{s.fold + 1:>4} {s.in_scope:>9} {s.accuracy:>9.3f} {s.out_of_scope:>13} {s.rejection:>10.3f} "
+                     f"{s.wrong:>6} {s.clarified:>8}")
+    t = totals(scores)
+    lines.append(f"all: in-scope accuracy {t['in_scope_accuracy']:.3f}, out-of-scope rejection "
+                 f"{t['out_of_scope_rejection']:.3f}, wrong answers {t['wrong_answer_rate']:.3f}, "
+                 f"clarify {t['clarify_rate']:.3f}")
+    return "\n".join(lines)
