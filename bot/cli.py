@@ -126,6 +126,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     questions to the unanswered log.
     Example: faqbot eval
              faqbot eval --json --plot sweep.png
+             faqbot eval --report eval-report   (confusion matrix and misclassified questions)
              faqbot eval --log && faqbot review
              faqbot eval --set tests/holdout --no-loo   (the held-out set: measure, never tune on it)
              faqbot eval --suite --verbose   (behavioural tests generated from the data, bot/tools/suite.py)
@@ -141,6 +142,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.tools.tuning import analyse, analysis_json, format_report, plot_sweep
 
     config = _config(args)
+    if args.plot:
+        _require_matplotlib()  # before the evaluation, not after it
     if args.log:
         paths = dataclasses.replace(config.paths, unanswered_log=Path(args.log).resolve())
         config = dataclasses.replace(config, paths=paths)
@@ -152,10 +155,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except EvaluationSetError as exc:
         raise CommandError(f"error: {exc}") from None
     if args.plot:
-        try:
-            plot_sweep(analysis, args.plot)
-        except ImportError:
-            raise CommandError("error: --plot needs matplotlib; install it with: pip install 'faqbot[plot]'") from None
+        plot_sweep(analysis, args.plot)
     if args.json:
         print(json.dumps(analysis_json(report, analysis), ensure_ascii=False, indent=2))
     else:
@@ -165,7 +165,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
               "see them with `faqbot review`", file=sys.stderr)
     if args.plot:
         print(f"sweep plot written to {args.plot}", file=sys.stderr)
+    if args.report:
+        from bot.tools.report import write_report
+
+        written = write_report(report, args.report)
+        print(f"report written to {', '.join(map(str, written))}", file=sys.stderr)
     return EXIT_OK
+
+
+PLOT_HINT = "pip install -e '.[plot]' in the checkout (or pip install matplotlib)"
+
+
+def _require_matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CommandError(f"error: --plot needs matplotlib; install it with: {PLOT_HINT}") from None
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -344,7 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", type=Path, default=None, help="folder with questions.toml and dialogs.toml")
     p.add_argument("--no-loo", action="store_true", help="skip the leave-one-out accuracy")
     p.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
-                   help="draw precision against coverage (needs the 'plot' extra: pip install 'faqbot[plot]')")
+                   help="draw precision against coverage (needs matplotlib: pip install -e '.[plot]')")
+    p.add_argument("--report", type=Path, default=None, metavar="DIR",
+                   help="write DIR/report.json (confusion matrix, misclassified questions) and, with matplotlib, "
+                        "DIR/confusion.png")
     p.add_argument("--log", nargs="?", const="", default=None, metavar="FILE",
                    help="write the clarify/fallback questions to the unanswered log (or FILE), for `faqbot review`")
     p.add_argument("--suite", action="store_true",

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
 from bot.config import Config
 from bot.dialogue import Conversation
 from bot.engine import Engine
@@ -141,20 +140,12 @@ def test_eval_cli_json_and_log(run_faqbot, data_copy: Path, tmp_path: Path) -> N
     result = run_faqbot("eval", "--config", str(data_copy), "--no-loo", "--json", "--log", str(log))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report) == {"metrics", "per_intent", "confusions", "sweep", "failures"}
+    assert set(report) == {"metrics", "per_intent", "confusions", "sweep", "failures", "unlabelled_intents"}
     assert set(report["sweep"]) >= {"target_precision", "current", "reaching_target", "points"}
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert f"{len(entries)} clarify/fallback replies written to {log}" in result.stderr
     assert entries and {e["channel"] for e in entries} == {"eval"}
     assert all(set(e) == {"time", "channel", "status", "question", "candidates"} for e in entries)  # no user data
-
-
-def test_plot_without_matplotlib_is_one_clear_line(monkeypatch, capsys, private_config: Path, tmp_path: Path) -> None:
-    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)  # `import matplotlib` now fails
-    code = cli.main(["eval", "--config", str(private_config), "--set", str(small_set(tmp_path / "eval")),
-                     "--no-loo", "--plot", str(tmp_path / "x.png")])
-    assert code == 1
-    assert capsys.readouterr().err == "error: --plot needs matplotlib; install it with: pip install 'faqbot[plot]'\n"
 
 
 def test_plot_is_drawn_when_matplotlib_is_installed(quiet_engine: Engine, config: Config, tmp_path: Path) -> None:

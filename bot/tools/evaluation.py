@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections import Counter
 from collections.abc import Iterable
@@ -74,6 +75,7 @@ class EvalReport:
     loo_examples: int = 0
     loo_correct: int = 0
     failures: list[str] = field(default_factory=list)
+    unlabelled: list[str] = field(default_factory=list)  # intents no labelled question expects
     statuses: Counter[str] = field(default_factory=Counter)
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -121,6 +123,23 @@ def load_evaluation(folder: Path) -> tuple[list[LabelledQuestion], list[Dialog]]
     return questions, dialogs
 
 
+def check_labels(folder: Path, questions: list[LabelledQuestion], dialogs: list[Dialog],
+                 intents: Iterable[str]) -> None:
+    """Raise EvaluationSetError listing every label that names no intent of the data (a typo is no wrong answer)."""
+    known = list(intents)
+    where = [(folder / "questions.toml", f"question {q.text!r}", q.intent) for q in questions]
+    where += [(folder / "dialogs.toml", f"dialog {d.name!r} turn {n}", t.intent)
+              for d in dialogs for n, t in enumerate(d.turns, 1)]
+    problems = []
+    for path, item, intent in where:
+        if intent and intent not in known:
+            close = difflib.get_close_matches(intent, known, n=1)
+            hint = f"did you mean {close[0]}?" if close else "see `faqbot intents`"
+            problems.append(f"{path}: {item}: intent {intent!r} is not an intent of the data; {hint}")
+    if problems:
+        raise EvaluationSetError(f"{len(problems)} label(s) name no intent:\n" + "\n".join(problems))
+
+
 def _right(status: str, intent: str | None, expected: str) -> bool:
     """A reply is right when it answers the expected intent, or does not answer an out-of-scope one."""
     if expected:
@@ -146,7 +165,10 @@ def evaluate(engine: Engine, folder: Path, leave_one_out: bool = True, channel: 
     Clarify and fallback replies go to the engine's unanswered log (if it keeps one), tagged `channel`.
     """
     questions, dialogs = load_evaluation(folder)
+    check_labels(folder, questions, dialogs, engine.kb.intents)
     report = EvalReport()
+    labelled = {q.intent for q in questions} | {t.intent for d in dialogs for t in d.turns}
+    report.unlabelled = sorted(set(engine.kb.intents) - labelled)
     for q in questions:
         reply = engine.reply(q.text, Conversation(), channel=channel)
         outcome = _outcome(q, reply)
@@ -261,7 +283,7 @@ def confusions(outcomes: Iterable[Outcome], top: int = 10) -> list[Confusion]:
 def headline(report: EvalReport) -> list[str]:
     """Return the headline figures of a report, one per line."""
     r, m = report, report.metrics()
-    return [
+    lines = [
         f"in-scope accuracy        {m['in_scope_accuracy']:.3f}  ({r.in_scope_correct}/{r.in_scope})",
         f"out-of-scope rejection   {m['out_of_scope_rejection']:.3f}  ({r.out_of_scope_rejected}/{r.out_of_scope})",
         f"  hard negatives         {m['hard_negative_rejection']:.3f}  "
@@ -271,3 +293,11 @@ def headline(report: EvalReport) -> list[str]:
         f"dialog success           {m['dialog_success']:.3f}  ({r.dialogs_passed}/{r.dialogs})",
         f"leave-one-out (matcher)  {m['leave_one_out_accuracy']:.3f}  ({r.loo_correct}/{r.loo_examples})",
     ]
+    # A set without hard negatives or dialogs, or a run without leave-one-out, has no such figure:
+    # "0.000 (0/0)" would read as a failure.
+    optional = ("hard", "dialog", "leave")
+    lines = [line for line in lines if not (line.endswith("(0/0)") and line.lstrip().startswith(optional))]
+    if r.unlabelled:
+        lines.append(f"not measured: {len(r.unlabelled)} intent(s) without a labelled question: "
+                     + ", ".join(r.unlabelled))
+    return lines

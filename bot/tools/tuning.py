@@ -189,5 +189,6 @@ def analysis_json(report: EvalReport, a: Analysis) -> dict[str, Any]:
             "points": [p.to_json() for p in a.points],
         },
         "failures": report.failures,
+        "unlabelled_intents": report.unlabelled,
     }
 
