@@ -239,7 +239,7 @@ def _faqbot(dataset: Dataset, config_path: Path, root: Path, protocol: str) -> t
     rows = [{"system": "faqbot, configured decision", **common,
              "scores": scores(gold, configured.predicted, configured.confidence, configured.status),
              "predicted": configured.predicted, "status": configured.status, "confidence": configured.confidence,
-             "top": configured.top}]
+             "top": configured.top, "allowed": configured.allowed}]
     for name, pick, conf, val_pick, val_conf in (
             ("", configured.allowed, configured.confidence, on_val.allowed, on_val.confidence),
             ("ranking only, ", configured.top, configured.top_score, on_val.top, on_val.top_score)):
