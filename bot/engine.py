@@ -15,6 +15,7 @@ Decision rules, on the matcher's 0-1 scale (thresholds from config.toml [decisio
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -37,11 +38,13 @@ from bot.dialogue import (
 )
 from bot.guard import KeyTermGuard
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge
+from bot.language import DEFAULT_LANGUAGE, detect
 from bot.matcher import IntentMatcher, fit_cached, matcher_params
+from bot.messages import LIST_SEPARATOR, bidi, message
 from bot.provenance import require_provenance
 from bot.question import asking_clause
 from bot.ranking import Evidence, Ranker, vetoed
-from bot.text import content_tokens, french_typography, of
+from bot.text import content_tokens, of
 from bot.unanswered import UnansweredLog
 
 
@@ -65,6 +68,7 @@ class Reply:
     suggestions: tuple[Suggestion, ...] = ()
     related: tuple[Suggestion, ...] = ()
     explanation: dict[str, Any] = field(default_factory=dict, compare=False)
+    language: str = DEFAULT_LANGUAGE  # the language of `text`: "fr", "en" or "ar"
 
     def to_json(self) -> dict[str, Any]:
         """Return the `faqbot ask --json` object (see the GUIDE's contract)."""
@@ -72,6 +76,7 @@ class Reply:
             "question": self.question, "status": self.status, "intent": self.intent,
             "confidence": round(self.confidence, 3), "answer": self.text,
             "suggestions": [asdict(s) for s in self.suggestions], "source": self.source,
+            "language": self.language,
         }
 
 
@@ -89,8 +94,18 @@ class _State:
         return self.ranker.guard
 
 
-def _t(text: str) -> str:
-    return french_typography(text)
+# The language of the reply being built (set by Engine.reply for the duration of one call).
+_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("faqbot_language", default=DEFAULT_LANGUAGE)
+
+
+def _msg(key: str, **values: object) -> str:
+    """Return the catalogue's message `key` in the language of the reply being built."""
+    return message(key, _LANGUAGE.get(), **values)
+
+
+def _shown(text: str) -> str:
+    """Return a data text as shown in the reply's language (Arabic: left-to-right runs isolated)."""
+    return bidi(text) if _LANGUAGE.get() == "ar" else text
 
 
 class Engine:
@@ -138,12 +153,16 @@ class Engine:
 
     # -- answering ---------------------------------------------------------------------------
     def reply(self, text: str, conversation: Conversation | None = None, now: float | None = None,
-              channel: str = "api") -> Reply:
+              channel: str = "api", language: str | None = None) -> Reply:
         """Answer one user message in the given conversation (a fresh one if None).
 
+        The reply is in `language` if given, else in the user's chosen language, else in the language
+        the message is written in, else in the conversation's (French at first).
         Clarify and fallback replies are written to the unanswered log, tagged with `channel`.
         """
-        reply = self._decide(text, conversation, now)
+        conversation = conversation if conversation is not None else Conversation()
+        language = language or conversation.language_choice or detect(text, self.kb) or conversation.language
+        reply = self._in_language(language, conversation, self._decide, text, conversation, now)
         if reply.status != ANSWERED and reply.question.strip() and self.unanswered is not None:
             self.unanswered.record(channel, reply.question, reply.status, reply.explanation.get("candidates", []))
         return reply
@@ -160,14 +179,14 @@ class Engine:
         question = text.strip()
         choice = parse_choice(question)
         if not question:
-            reply = Reply(text, FALLBACK, _t(EMPTY_QUESTION), explanation={"rule": "empty question"})
+            reply = Reply(text, FALLBACK, _msg("empty_question"), explanation={"rule": "empty question"})
             return reply  # an empty line changes nothing: pending choices stay
         if choice is not None and conversation.suggestions:
             reply = self._pick(state, question, choice, conversation)
         elif choice == NONE_OF_THEM and conversation.suggestions:
-            reply = self.none_of_these(conversation)
+            reply = self.none_of_these(conversation, _LANGUAGE.get())
         elif isinstance(choice, int):  # "1" with no list pending: a number alone asks nothing
-            reply = Reply(question, FALLBACK, _t(NO_PENDING_CHOICE),
+            reply = Reply(question, FALLBACK, _msg("no_pending_choice"),
                           explanation={"rule": "number with no choice pending"})
         else:
             ttl = self.config.dialogue.context_ttl_seconds
@@ -177,21 +196,45 @@ class Engine:
         return reply
 
     def answer_intent(self, intent_id: str, conversation: Conversation | None = None,
-                      question: str | None = None, now: float | None = None) -> Reply:
-        """Answer a known intent directly (a picked suggestion, a menu button)."""
-        state = self._state
-        if intent_id not in state.kb.intents:
-            return Reply(question or intent_id, FALLBACK, _t(UNKNOWN_CHOICE), explanation={"rule": "unknown intent"})
-        title = state.kb.answer_of(intent_id).title
-        reply = self._answered(state, question or title, intent_id, 1.0, {"rule": "picked"})
-        self._commit(state, reply, conversation if conversation is not None else Conversation(),
-                     time.time() if now is None else now)
+                      question: str | None = None, now: float | None = None, language: str | None = None) -> Reply:
+        """Answer a known intent directly (a picked suggestion, a menu button), in the conversation's language."""
+        conversation = conversation if conversation is not None else Conversation()
+        language = language or conversation.language_choice or conversation.language
+        return self._in_language(language, conversation, self._answer_intent, intent_id, conversation, question, now)
+
+    def _in_language(self, language: str, conversation: Conversation, build: Any, *args: Any) -> Reply:
+        """Build a reply in `language`, remember the language, add the translation notice once."""
+        language = language or DEFAULT_LANGUAGE
+        token = _LANGUAGE.set(language)
+        try:
+            reply = replace(build(*args), language=language)
+        finally:
+            _LANGUAGE.reset(token)
+        conversation.language = language
+        answer = self.kb.answers.get(self.kb.intents[reply.intent].answer) if reply.intent in self.kb.intents else None
+        if (reply.status == ANSWERED and answer is not None and language in answer.texts
+                and not conversation.translation_noted):
+            conversation.translation_noted = True
+            reply = replace(reply, text=reply.text + "\n\n" + message("unofficial", language))
         return reply
 
-    def none_of_these(self, conversation: Conversation) -> Reply:
+    def _answer_intent(self, intent_id: str, conversation: Conversation, question: str | None,
+                       now: float | None) -> Reply:
+        state = self._state
+        if intent_id not in state.kb.intents:
+            return Reply(question or intent_id, FALLBACK, _msg("unknown_choice"),
+                         explanation={"rule": "unknown intent"})
+        title = state.kb.answer_of(intent_id).title_in(_LANGUAGE.get())
+        reply = self._answered(state, question or title, intent_id, 1.0, {"rule": "picked"})
+        self._commit(state, reply, conversation, time.time() if now is None else now)
+        return reply
+
+    def none_of_these(self, conversation: Conversation, language: str | None = None) -> Reply:
         """The user refused every suggestion: forget them and invite a rephrasing."""
         conversation.suggestions = ()
-        return Reply("", FALLBACK, _t(NONE_OF_THESE), explanation={"rule": "none of these"})
+        language = language or conversation.language_choice or conversation.language or DEFAULT_LANGUAGE
+        return Reply("", FALLBACK, message("none_of_these", language), explanation={"rule": "none of these"},
+                     language=language)
 
     def _commit(self, state: _State, reply: Reply, conversation: Conversation, now: float) -> None:
         """Update the conversation after a reply: topic on answers, pending choices on clarify."""
@@ -209,7 +252,7 @@ class Engine:
 
     def _pick(self, state: _State, question: str, choice: int, conversation: Conversation) -> Reply:
         if not 1 <= choice <= len(conversation.suggestions):
-            return Reply(question, CLARIFY, _t(BAD_CHOICE.format(n=len(conversation.suggestions))),
+            return Reply(question, CLARIFY, _msg("bad_choice", n=len(conversation.suggestions)),
                          suggestions=self._suggestions(state, conversation.suggestions),
                          explanation={"rule": "number out of range"})
         return self._answered(state, question, conversation.suggestions[choice - 1], 1.0,
@@ -229,7 +272,7 @@ class Engine:
             if -len(items) <= position <= len(items):
                 return self._answered(state, question, items[position - 1 if position > 0 else position], 1.0,
                                       explanation)
-            return Reply(question, FALLBACK, _t(SHORT_LIST.format(n=len(items))), explanation=explanation)
+            return Reply(question, FALLBACK, _msg("short_list", n=len(items)), explanation=explanation)
         favoured = named
         if context and named and all(s in kb.ancestors(context[0]) for s in named):
             # "le chef du service" while talking about the SSI of Nouakchott's liaison officer:
@@ -258,7 +301,7 @@ class Engine:
         no subject, those the rest of the message names are kept and written after it.
         """
         kb, known = state.kb, state.guard.vocabulary
-        clause = asking_clause(question, lambda part: sum(t in known for t in content_tokens(kb.normalize(part))))
+        clause = asking_clause(question, lambda part: sum(len(t) > 2 and t in known for t in content_tokens(kb.normalize(part))))
         normalized = kb.normalize(clause)  # normalize() reads at most MAX_TEXT_CHARS
         named = focused_subjects(kb, normalized)
         if clause != question and not named:
@@ -299,8 +342,10 @@ class Engine:
         if not facet and not pointing_back and not is_anaphoric(normalized):
             # « ??? », an insult, a lone word: nothing was asked about the subject, so say nothing of it.
             return self._fallback(state, question, decision.confidence, explanation)
-        text = NOT_FOR_SUBJECT.format(subject=of(kb.subjects[subject].name)) + "\n" + self._help_line(state)
-        return Reply(question, FALLBACK, _t(text), confidence=decision.confidence, explanation=explanation)
+        language, named = _LANGUAGE.get(), kb.subjects[subject]
+        name = of(named.name) if language == DEFAULT_LANGUAGE else named.name_in(language)
+        text = _msg("not_for_subject", subject=name) + "\n" + self._help_line(state)
+        return Reply(question, FALLBACK, text, confidence=decision.confidence, explanation=explanation)
 
     def _match(self, state: _State, question: str, normalized: str, named: list[str],
                explanation: dict[str, Any]) -> Reply:
@@ -315,8 +360,9 @@ class Engine:
             return self._answered(state, question, decision.intent, decision.confidence, explanation)  # type: ignore[arg-type]
         if decision.status == CLARIFY:
             suggestions = self._suggestions(state, decision.offered)
-            lines = [CLARIFY_INTRO] + [f"  {n}. {s.title}" for n, s in enumerate(suggestions, 1)] + [CLARIFY_OUTRO]
-            return Reply(question, CLARIFY, _t("\n".join(lines)), confidence=decision.confidence,
+            lines = ([_msg("clarify_intro")] + [f"  {n}. {s.title}" for n, s in enumerate(suggestions, 1)]
+                     + [_msg("clarify_outro")])
+            return Reply(question, CLARIFY, "\n".join(lines), confidence=decision.confidence,
                          suggestions=suggestions, explanation=explanation)
         return self._fallback(state, question, decision.confidence, explanation)
 
@@ -326,19 +372,24 @@ class Engine:
         answer = kb.answer_of(intent_id)
         topic = kb.topic_of_answer.get(answer.id)
         siblings = [i for i in kb.topic_intents[topic] if i != intent_id][:3] if topic else []
-        return Reply(question, ANSWERED, answer.text, intent=intent_id, confidence=confidence, title=answer.title,
+        language = _LANGUAGE.get()
+        return Reply(question, ANSWERED, _shown(answer.text_in(language)), intent=intent_id, confidence=confidence,
+                     title=_shown(answer.title_in(language)),
                      source=answer.source, related=self._suggestions(state, siblings), explanation=explanation)
 
     def _fallback(self, state: _State, question: str, confidence: float, explanation: dict[str, Any]) -> Reply:
-        return Reply(question, FALLBACK, _t(NO_INFORMATION + "\n" + self._help_line(state)),
+        return Reply(question, FALLBACK, _msg("no_information") + "\n" + self._help_line(state),
                      confidence=confidence, explanation=explanation)
 
     def _suggestions(self, state: _State, intent_ids: Any) -> tuple[Suggestion, ...]:
-        return tuple(Suggestion(i, state.kb.answer_of(i).title) for i in intent_ids if i in state.kb.intents)
+        language = _LANGUAGE.get()
+        return tuple(Suggestion(i, _shown(state.kb.answer_of(i).title_in(language)))
+                     for i in intent_ids if i in state.kb.intents)
 
     def _help_line(self, state: _State) -> str:
-        topics = [t.title for t in state.kb.topics if t.id not in {"conversation", "a-propos"}]
-        return HELP_LINE.format(topics=", ".join(topics))
+        language = _LANGUAGE.get()
+        topics = [t.title_in(language) for t in state.kb.topics if t.id not in {"conversation", "a-propos"}]
+        return _msg("help_line", topics=LIST_SEPARATOR[language].join(topics))
 
 
 def _describe(evidence: Evidence) -> dict[str, Any]:
@@ -347,16 +398,3 @@ def _describe(evidence: Evidence) -> dict[str, Any]:
              "passed": verdict.passed, "vetoed": vetoed(verdict)}
     return {"intent": evidence.intent, "score": evidence.score, "tfidf": c.tfidf, "fuzzy": c.fuzzy,
             "classifier": c.classifier, "coverage": round(evidence.coverage, 4), "example": c.example, "guard": guard}
-
-
-EMPTY_QUESTION = "Posez-moi une question, par exemple : « Qu'est-ce que la DCI ? »"
-UNKNOWN_CHOICE = "Ce choix n'existe plus. Posez votre question à nouveau, s'il vous plaît."
-NONE_OF_THESE = "D'accord. Pouvez-vous reformuler votre question avec d'autres mots ?"
-NO_PENDING_CHOICE = "Je n'ai pas de liste de choix en cours. Posez votre question avec des mots, s'il vous plaît."
-BAD_CHOICE = "Tapez un numéro entre 1 et {n}, ou posez une autre question."
-SHORT_LIST = "La liste que je vous ai donnée ne compte que {n} éléments. Lequel vous intéresse ?"
-NOT_FOR_SUBJECT = "Je n'ai pas cette information au sujet {subject}."
-NO_INFORMATION = "Je n'ai pas cette information."
-HELP_LINE = "Je peux vous renseigner sur ces sujets : {topics}. Tapez /sujets pour voir des exemples de questions."
-CLARIFY_INTRO = "Je ne suis pas sûr d'avoir compris. Vouliez-vous dire :"
-CLARIFY_OUTRO = "Tapez le numéro de votre choix, ou reformulez votre question."

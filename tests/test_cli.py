@@ -23,7 +23,8 @@ def test_ask_json_contract_one_object_per_line(run_faqbot) -> None:
     objects = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["status"] for o in objects] == ["answered", "fallback", "clarify"]
     for obj in objects:
-        assert set(obj) == {"question", "status", "intent", "confidence", "answer", "suggestions", "source"}
+        assert set(obj) == {"question", "status", "intent", "confidence", "answer", "suggestions", "source",
+                            "language"}
         assert 0.0 <= obj["confidence"] <= 1.0
     assert objects[0]["intent"] == "dci.definition" and objects[0]["source"]
     assert objects[2]["suggestions"] and set(objects[2]["suggestions"][0]) == {"intent", "title"}

@@ -78,7 +78,8 @@ def test_unknown_intent_button_is_refused_politely(engine: Engine) -> None:
 
 def test_json_contract(engine: Engine) -> None:
     payload = engine.reply("Qu'est-ce que la DCI ?", Conversation()).to_json()
-    assert sorted(payload) == ["answer", "confidence", "intent", "question", "source", "status", "suggestions"]
+    assert sorted(payload) == ["answer", "confidence", "intent", "language", "question", "source", "status",
+                               "suggestions"]
     assert payload["status"] == "answered"
     assert payload["source"]
 

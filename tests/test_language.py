@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.dialogue import Conversation
 from bot.knowledge import Answer, KnowledgeBase, Lines, load_knowledge
 from bot.language import LanguageDetector, detect, fold_arabic, is_arabic
 from bot.messages import CATALOGUE, FSI, PDI, bidi, message
@@ -195,3 +196,57 @@ def test_arabic_text_shows_phone_numbers_and_emails_in_order() -> None:
     assert "+222 45 25 19 76" in shown and "ssi.nouakchott@interieur.gouv.fr" in shown
     assert bidi(bidi(text)) == bidi(text)
     assert json.dumps(bidi("SSI")) == json.dumps(FSI + "SSI" + PDI)
+
+
+# -- replies in the asker's language ----------------------------------------------------------------------
+
+EMAIL = "tristan.coudert@diplomatie.gouv.fr"
+
+
+def _dialog(run_faqbot, lines: list[str], *options: str) -> list[dict]:
+    result = run_faqbot("ask", "--dialog", "--json", *options, input="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_an_english_dialog_with_follow_ups_in_the_console(run_faqbot, kb: KnowledgeBase) -> None:
+    replies = _dialog(run_faqbot, ["who heads the SSI in Nouakchott?", "and his email?", "what about the fax?"])
+    assert [r["intent"] for r in replies] == ["nouakchott.chef", "nouakchott.courriel", "nouakchott.fax"]
+    assert [r["language"] for r in replies] == ["en", "en", "en"]
+    assert replies[1]["answer"] == kb.answers["nouakchott.courriel"].texts["en"]
+    notice = message("unofficial", "en")
+    assert replies[0]["answer"].endswith(notice) and not any(notice in r["answer"] for r in replies[1:])
+
+
+def test_an_arabic_dialog_with_follow_ups_in_the_console(run_faqbot) -> None:
+    replies = _dialog(run_faqbot, ["من يرأس مصلحة الأمن الداخلي في نواكشوط؟", "وبريده الإلكتروني؟", "ورقم الفاكس؟"],
+                      "--lang", "auto")
+    assert [r["intent"] for r in replies] == ["nouakchott.chef", "nouakchott.courriel", "nouakchott.fax"]
+    assert [r["language"] for r in replies] == ["ar", "ar", "ar"]
+    assert FSI + EMAIL + PDI in replies[1]["answer"]  # the address reads left to right inside Arabic
+    assert replies[0]["answer"].endswith(message("unofficial", "ar"))
+
+
+def test_lang_forces_the_language_and_french_stays_the_default(run_faqbot) -> None:
+    french, forced = _dialog(run_faqbot, ["qui dirige la DCI ?"]), _dialog(run_faqbot, ["qui dirige la DCI ?"],
+                                                                          "--lang", "ar")
+    assert french[0]["language"] == "fr"
+    assert forced[0]["language"] == "ar" and forced[0]["intent"] == french[0]["intent"]
+    assert is_arabic(forced[0]["answer"]) and not is_arabic(french[0]["answer"])
+
+
+def test_the_language_sticks_when_a_message_does_not_tell(engine) -> None:
+    conversation = Conversation()
+    assert engine.reply("what is the DCI?", conversation).language == "en"
+    assert engine.reply("SSI", conversation).language == "en"  # an acronym alone keeps English
+    fallback = engine.reply("what is the budget of the SSI?", conversation)
+    assert fallback.status == "fallback" and fallback.text.startswith(message("no_information", "en"))
+    assert engine.reply("c'est quoi la DCI ?", conversation).language == "fr"
+    assert engine.none_of_these(conversation).text == message("none_of_these", "fr")
+
+
+def test_a_chosen_language_wins_over_the_message(engine) -> None:
+    conversation = Conversation(language_choice="en")
+    reply = engine.reply("c'est quoi la DCI ?", conversation)
+    assert reply.language == "en" and reply.intent == "dci.definition"
+    assert engine.reply("", conversation).text == message("empty_question", "en")
