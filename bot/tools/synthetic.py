@@ -249,18 +249,7 @@ def write_synthetic_kb(config: Any, size: int, root: Path, queries: int, seed: i
     from bot.knowledge import load_knowledge
 
     kb = load_knowledge(config.paths.knowledge, config.paths.intents)
-    for folder, drop, target in ((config.paths.knowledge, "answers", "knowledge"),
-                                 (config.paths.intents, "intents", "intents")):
-        (root / target).mkdir(parents=True)
-        for path in sorted(folder.glob("*.toml")):
-            with path.open("rb") as fh:
-                raw = {k: v for k, v in tomllib.load(fh).items() if k != drop}
-            if set(raw) - {"topic", "title"}:  # vocabulary worth keeping
-                (root / target / path.name).write_text(dump_toml(raw), encoding="utf-8")
-    write_config(config.path, root / "config.toml", {
-        "knowledge": "knowledge", "intents": "intents", "cache": ".cache", "source": str(config.paths.source),
-        "unanswered_log": "var/unanswered.jsonl", "persistence": "var/telegram.pickle",
-        "evaluation": str(config.paths.evaluation)})
+    _copy_vocabulary(config, root)
     rng = random.Random(seed)
     templates = _templates(kb)
     rewrite = FrenchRewriter([e for i in kb.intents.values() for e in i.examples]
@@ -303,6 +292,22 @@ def write_synthetic_kb(config: Any, size: int, root: Path, queries: int, seed: i
         (root / "knowledge" / name).write_text(dump_toml(
             {"topic": subject.id, "title": subject.name, "answers": answers}, header), encoding="utf-8")
     return held_out
+
+
+def _copy_vocabulary(config: Any, root: Path) -> None:
+    """Write the shipped data's vocabulary (acronyms, subjects, facets, synonyms) and a config.toml under `root`."""
+    for folder, drop, target in ((config.paths.knowledge, "answers", "knowledge"),
+                                 (config.paths.intents, "intents", "intents")):
+        (root / target).mkdir(parents=True)
+        for path in sorted(folder.glob("*.toml")):
+            with path.open("rb") as fh:
+                raw = {k: v for k, v in tomllib.load(fh).items() if k != drop}
+            if set(raw) - {"topic", "title"}:  # vocabulary worth keeping
+                (root / target / path.name).write_text(dump_toml(raw), encoding="utf-8")
+    write_config(config.path, root / "config.toml", {
+        "knowledge": "knowledge", "intents": "intents", "cache": ".cache", "source": str(config.paths.source),
+        "unanswered_log": "var/unanswered.jsonl", "persistence": "var/telegram.pickle",
+        "evaluation": str(config.paths.evaluation)})
 
 
 def _held_out(rng: random.Random, template: Template, subject: SyntheticSubject, rewrite: FrenchRewriter,
