@@ -301,7 +301,9 @@ class Engine:
         no subject, those the rest of the message names are kept and written after it.
         """
         kb, known = state.kb, state.guard.vocabulary
-        clause = asking_clause(question, lambda part: sum(len(t) > 2 and t in known for t in content_tokens(kb.normalize(part))))
+        # A part counts by its words the data knows (« re » of « re-bonjour » is too short to count).
+        clause = asking_clause(question, lambda part: sum(len(t) > 2 and t in known
+                                                          for t in content_tokens(kb.normalize(part))))
         normalized = kb.normalize(clause)  # normalize() reads at most MAX_TEXT_CHARS
         named = focused_subjects(kb, normalized)
         if clause != question and not named:

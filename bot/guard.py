@@ -134,17 +134,19 @@ class KeyTermGuard:
     def _misspelt_stopword(self, term: str) -> bool:
         """Tell whether an unknown word is a typo of a framing word (« pouvez-vou », « connaîtree »): no key term.
 
-        One edit (a transposition counts as one) for words up to 5 letters, two beyond; same first
-        letter. Only framing words are corrected this way: a word close to a domain word stays a key
-        term, which `_covered` may still match as a misspelling.
+        One edit (a transposition counts as one; two would turn « règlement » into « réellement »),
+        with the same first letter or the first two letters swapped (« qu'set-ce », « s'li »). Only
+        framing words are corrected this way: a word close to a domain word stays a key term, which
+        `_covered` may still match as a misspelling.
         """
-        if term in self._known.exact or len(term) < 3 or not term.isalpha():
+        if term in self._known.exact or len(term) < 2 or not term.isalpha():
             return False
         found = self._stopword_memo.get(term)
         if found is None:
-            limit = typo_edits(term)
+            limit = 1
+            words = {*_FRAMING_WORDS.by_initial.get(term[0], ()), *_FRAMING_WORDS.by_initial.get(term[1], ())}
             found = any(OSA.distance(term, w, score_cutoff=limit) <= limit
-                        for w in _FRAMING_WORDS.by_initial.get(term[0], ()) if abs(len(w) - len(term)) <= limit)
+                        for w in words if abs(len(w) - len(term)) <= limit)
             _remember(self._stopword_memo, term, found)
         return found
 
@@ -320,4 +322,4 @@ def _remember(memo: dict, key: object, value: object) -> None:
     memo[key] = value
 
 
-_FRAMING_WORDS = _Words.of(w for w in STOPWORDS if len(w) >= 3)  # what `_misspelt_stopword` corrects towards
+_FRAMING_WORDS = _Words.of(w for w in STOPWORDS if len(w) >= 2)  # what `_misspelt_stopword` corrects towards

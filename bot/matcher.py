@@ -54,6 +54,7 @@ CLASSIFIER_MAX_WEIGHTS = 10_000_000
 # of the training matrix ([matcher] classifier_budget). On this project's 2-core machine: the shipped
 # data, ~2.4M, fits in well under a second; CLINC150 (150 intents, 15,000 questions), ~200M, in ~20 s.
 CLASSIFIER_BUDGET = 250_000_000
+CLASSIFIER_CANDIDATES = 3  # the classifier's most probable intents, always ranked
 OUT_OF_SCOPE = "out_of_scope"  # the label of the questions the bot must refuse (kb.out_of_scope)
 
 
@@ -442,6 +443,11 @@ class IntentMatcher:
             if owner not in best or score > best[owner][0]:
                 best[owner] = (score, tfidf, f, example)
         if probabilities is not None:
+            # The intents the classifier prefers are candidates even when no example of theirs made
+            # the shortlist (a short question whose framing words dominate the cosines).
+            for owner in np.argsort(-probabilities)[:CLASSIFIER_CANDIDATES].tolist():
+                if owner not in best:
+                    best[owner] = self._similarity(normalized, owner, cos, centroid)
             w = self.classifier_weight
             best = {owner: (round((1.0 - w) * score + w * float(probabilities[owner]), 4), *rest)
                     for owner, (score, *rest) in best.items()}
@@ -449,6 +455,17 @@ class IntentMatcher:
         return [Candidate(self.intent_ids_[owner], score, round(tfidf, 4), round(f, 4), example,
                           None if probabilities is None else round(float(probabilities[owner]), 4))
                 for owner, (score, tfidf, f, example) in ranked]
+
+    def _similarity(self, normalized: str, owner: int, cos: np.ndarray,
+                    centroid: np.ndarray) -> tuple[float, float, float, str]:
+        """Return (similarity, tfidf, fuzzy, example) of an intent's closest example, as `rank` computes them."""
+        rows = np.flatnonzero(self.example_intent_ == owner)
+        row = int(rows[np.argmax(cos[rows])])
+        c = min(float(cos[row]), 1.0)
+        tfidf = max(c, (1.0 - self.centroid_weight) * c + self.centroid_weight * min(float(centroid[owner]), 1.0))
+        example = self.examples_[row]
+        f = fuzz.token_sort_ratio(normalized, example) / 100.0
+        return round(self.tfidf_weight * tfidf + (1.0 - self.tfidf_weight) * f, 4), tfidf, f, example
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: Path) -> None:
