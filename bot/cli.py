@@ -209,24 +209,42 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     Each group shows the nearest intent with its confidence and suggests either adding the
     questions as examples of that intent or writing a new intent (only if the source answers it).
+    --interactive asks, group by group, which intent the questions belong to (or out_of_scope, or
+    skip); --assign does the same for scripts. The questions are written into intents/*.toml
+    (comments kept), `faqbot check` runs, and handled questions are not proposed again.
     Example: faqbot review
              faqbot eval --log && faqbot review --limit 5
-             faqbot review --json
+             faqbot review --interactive
+             faqbot review --assign "combien d'agents à la DCI ?=out_of_scope"
     """
-    from bot.tools.review import format_review, review
+    from bot.tools.assign import Handled
+    from bot.tools.review import format_review, is_noise, review
     from bot.unanswered import UnansweredLog
 
     config = _config(args)
     path = args.log.resolve() if args.log else config.paths.unanswered_log
     m = config.maintenance
-    entries = [e for e in UnansweredLog(path, m.log_max_bytes, m.log_backups).entries() if str(e["question"]).strip()]
-    groups = review(_engine(config, log_unanswered=False), entries, bound=args.similarity)
+    engine = _engine(config, log_unanswered=False)
+    handled = Handled(path)
+    done = handled.normalized()
+    logged = [e for e in UnansweredLog(path, m.log_max_bytes, m.log_backups).entries() if str(e["question"]).strip()]
+    entries = [e for e in logged if engine.kb.normalize(str(e["question"])) not in done]
+    noise = sum(is_noise(str(e["question"]).strip()) for e in entries)
+    groups = review(engine, entries, bound=args.similarity)
+    if args.assign or args.interactive:
+        from bot.tools.assign import AssignError, review_and_write
+
+        lines = iter(sys.stdin.readline, "") if args.interactive else None
+        try:
+            return review_and_write(config, engine.kb, groups, handled, args.assign, lines)
+        except AssignError as exc:
+            raise CommandError(f"error: {exc}") from None
     if args.json:
         shown = groups[: args.limit] if args.limit else groups
-        print(json.dumps({"log": str(path), "questions": len(entries), "groups": [g.to_json() for g in shown]},
-                         ensure_ascii=False, indent=2))
+        print(json.dumps({"log": str(path), "questions": len(entries), "noise": noise,
+                          "groups": [g.to_json() for g in shown]}, ensure_ascii=False, indent=2))
     else:
-        print(format_review(groups, len(entries), str(path), args.limit))
+        print(format_review(groups, len(entries) - noise, str(path), args.limit, noise))
     return EXIT_OK
 
 
@@ -378,6 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20, help="show at most this many groups (0: all; default 20)")
     p.add_argument("--similarity", type=float, default=0.5,
                    help="0-1 similarity of key terms for a question to join a group (default 0.5)")
+    p.add_argument("--assign", action="append", default=[], metavar="QUESTION=INTENT",
+                   help="add QUESTION (and its group) to the examples of INTENT, or to out_of_scope (repeatable)")
+    p.add_argument("--interactive", action="store_true",
+                   help="for each group, ask which intent it belongs to (or o = out of scope, Enter = skip)")
     p = add("intents", cmd_intents)
     p.add_argument("--json", action="store_true", help="export the whole knowledge base as JSON")
     p = add("bench", cmd_bench)

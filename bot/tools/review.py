@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import DecisionSettings
-from bot.dialogue import Conversation
+from bot.dialogue import Conversation, asked_facet, focused_subjects
 from bot.engine import ANSWERED, Engine
 from bot.knowledge import KnowledgeBase
-from bot.text import content_tokens
+from bot.text import content_tokens, strip_accents
 
 
 @dataclass
@@ -91,6 +92,38 @@ def _question_vectors(questions: list[_Question], kb: KnowledgeBase) -> Any:
     return csr_matrix((np.asarray(data, dtype=np.float64), cols, indptr), shape=(len(rows), max(len(vocab), 1)))
 
 
+MAX_QUESTION_CHARS = 300  # longer lines are pasted text or a flood, not questions
+_GIBBERISH_RE = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}", re.IGNORECASE)  # "asdfghjkl"
+_SAME_ASK_BONUS = 0.35  # two questions asking the same facet of the same subjects: "effectif" / "combien d'agents"
+
+
+def is_noise(text: str) -> bool:
+    """Tell whether a logged line is no question at all: no letters (« ??? »), gibberish, a flood of text."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 2 or len(text) > MAX_QUESTION_CHARS:
+        return True
+    if len(set(letters)) <= 2 and len(letters) > 4:  # "xxxxxxxx", "hahahaha"
+        return True
+    words = [w for w in re.findall(r"[^\W\d_]+", strip_accents(text)) if len(w) > 3]
+    return bool(words) and all(_GIBBERISH_RE.search(w) for w in words)
+
+
+def _similarity(questions: list[_Question], kb: KnowledgeBase) -> Any:
+    """Return how alike each pair of questions is, 0-1: TF-IDF of key terms, rapidfuzz for spellings, and a bonus
+    when they ask the same facet of the same subjects (paraphrases with other words)."""
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
+    vectors = _question_vectors(questions, kb)
+    similarity = (vectors @ vectors.T).toarray()
+    norms = [q.normalized for q in questions]
+    fuzzy = process.cdist(norms, norms, scorer=fuzz.token_sort_ratio, workers=1) / 100.0
+    similarity = np.maximum(similarity, fuzzy**2)
+    asks = [(asked_facet(kb, n), tuple(sorted(focused_subjects(kb, n)))) for n in norms]
+    same = np.array([[a[0] != "" and a == b for b in asks] for a in asks], dtype=bool)
+    return np.minimum(similarity + _SAME_ASK_BONUS * same, 1.0)
+
+
 def group_questions(entries: Iterable[dict[str, Any]], kb: KnowledgeBase,
                     bound: float = 0.5) -> list[list[_Question]]:
     """Group similar questions: the same question once normalised, then by shared key terms.
@@ -103,7 +136,7 @@ def group_questions(entries: Iterable[dict[str, Any]], kb: KnowledgeBase,
     unique: dict[str, _Question] = {}
     for entry in entries:
         text = str(entry.get("question", "")).strip()
-        if not text:
+        if not text or is_noise(text):
             continue
         normalized = kb.normalize(text)
         q = unique.setdefault(normalized, _Question(text, normalized))
@@ -116,8 +149,7 @@ def group_questions(entries: Iterable[dict[str, Any]], kb: KnowledgeBase,
         return []
     for q in questions:
         q.text = q.variants.most_common(1)[0][0]
-    vectors = _question_vectors(questions, kb)
-    similarity = (vectors @ vectors.T).toarray()
+    similarity = _similarity(questions, kb)
     labels = np.full(len(questions), -1)
     sizes: list[int] = []
     for i in range(len(questions)):
@@ -191,16 +223,18 @@ def review(engine: Engine, entries: Iterable[dict[str, Any]], bound: float = 0.5
     return sorted(result, key=lambda g: (-g.count, -len(g.questions), g.questions[0][0]))
 
 
-def format_review(groups: list[ReviewGroup], total: int, source: str, limit: int | None = None) -> str:
+def format_review(groups: list[ReviewGroup], total: int, source: str, limit: int | None = None,
+                  noise: int = 0) -> str:
     """Render the review for a person: groups by frequency, their questions and a suggestion."""
+    dropped = f" ({noise} line(s) that are no question left out: « ??? », gibberish, floods)" if noise else ""
     if not groups:
-        return f"no unanswered questions in {source}"
+        return f"no unanswered questions in {source}{dropped}"
     shown = groups[:limit] if limit else groups
-    lines = [f"{total} unanswered question(s) in {len(groups)} group(s), most asked first ({source}):"]
+    lines = [f"{total} unanswered question(s) in {len(groups)} group(s), most asked first ({source}){dropped}:"]
     for n, g in enumerate(shown, 1):
         near = f"nearest {g.nearest} ({g.score:.2f})" if g.nearest else "no similar intent"
         lines += ["", f"{n}. {g.count}x, {near}: {g.suggestion}"]
-        lines += [f"     {text}" + (f"  ({times}x)" if times > 1 else "") for text, times in g.questions[:8]]
+        lines += [f"     {text[:120]}" + (f"  ({times}x)" if times > 1 else "") for text, times in g.questions[:8]]
         if len(g.questions) > 8:
             lines.append(f"     ... and {len(g.questions) - 8} more")
     if len(shown) < len(groups):
