@@ -195,6 +195,8 @@ class LanguageDetector:
 def training_texts(kb: KnowledgeBase, skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
     """Return the sample texts of each language: the intents' examples and the answers' texts.
 
+    French counts twice, as written and without accents: users often type « cooperation ». The
+    translations' parentheses are left out: they give the French names (« (Direction générale…) »).
     `skip` leaves out examples (held out to measure the detector).
     """
     samples: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
@@ -204,8 +206,17 @@ def training_texts(kb: KnowledgeBase, skip: frozenset[str] = frozenset()) -> dic
     for answer in kb.answers.values():
         samples["fr"].extend((answer.title, answer.text))
         for lang in TRANSLATED:
-            samples[lang].extend((answer.titles.get(lang, ""), answer.texts.get(lang, "")))
+            translated = (answer.titles.get(lang, ""), answer.texts.get(lang, ""))
+            samples[lang].extend(_PARENTHESES_RE.sub(" ", text) for text in translated)
+    samples["fr"] += [_unaccented(text) for text in samples["fr"]]
     return samples
+
+
+_PARENTHESES_RE = re.compile(r"\([^()]*\)")
+
+
+def _unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def neutral_words(kb: KnowledgeBase) -> set[str]:
