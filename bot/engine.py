@@ -181,7 +181,7 @@ class Engine:
         if not question:
             reply = Reply(text, FALLBACK, _msg("empty_question"), explanation={"rule": "empty question"})
             return reply  # an empty line changes nothing: pending choices stay
-        if choice is not None and conversation.suggestions:
+        if isinstance(choice, int) and conversation.suggestions:
             reply = self._pick(state, question, choice, conversation)
         elif choice == NONE_OF_THEM and conversation.suggestions:
             reply = self.none_of_these(conversation, _LANGUAGE.get())

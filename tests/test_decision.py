@@ -1,0 +1,122 @@
+"""The learned decision, the asking clause and the choice parser: units, then the real engine on the shipped data."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bot.calibration import answer_threshold, assign_folds, cross_validate
+from bot.decision import ANSWERED, CLARIFY, FALLBACK, FEATURES, DecisionModel
+from bot.dialogue import NONE_OF_THEM, Conversation, parse_choice
+from bot.engine import Engine
+from bot.question import asking_clause, sentences
+
+
+FILLER = {"bonjour", "question", "merci", "beaucoup"}
+
+
+def count_words(part: str) -> int:
+    """Count the words that could carry a topic (the engine counts the words its data knows)."""
+    return len([w for w in part.lower().split() if len(w) > 3 and w.strip(",.:?!") not in FILLER])
+
+
+@pytest.mark.parametrize(("message", "clause"), [
+    ("Je prépare un mémoire. Qui finance le programme ?", "Qui finance le programme ?"),
+    ("Bonjour, une question : où se trouve le service ?", "où se trouve le service ?"),
+    ("J'aimerais connaître les partenaires du service. Merci beaucoup.",
+     "J'aimerais connaître les partenaires du service."),
+    ("c koi la D.C.I ?", "c koi la D.C.I ?"),  # the dots of an acronym end no sentence
+    ("M. Dupont, il fait quoi ?", "M. Dupont, il fait quoi ?"),
+    ("et il se trouve où, ce service ?", "et il se trouve où, ce service ?"),  # the head asks: kept
+    ("fax", "fax"),
+])
+def test_asking_clause(message: str, clause: str) -> None:
+    assert asking_clause(message, count_words) == clause
+
+
+def test_sentences_split_at_sentence_ends_only() -> None:
+    assert sentences("Je suis juriste. Qui signe ? Merci !") == ["Je suis juriste.", "Qui signe ?", "Merci !"]
+
+
+@pytest.mark.parametrize(("text", "choice"), [
+    ("2", 2), (" 3 ", 3), ("1.", 1), ("²", None), ("①", None), ("٣", None), ("aucune", NONE_OF_THEM),
+    ("Aucune de ces réponses !", NONE_OF_THEM), ("none of them", NONE_OF_THEM), ("aucun programme", None),
+])
+def test_parse_choice_reads_ascii_digits_and_refusals_only(text: str, choice: int | str | None) -> None:
+    assert parse_choice(text) == choice
+
+
+def test_answer_threshold_is_the_lowest_reaching_the_target() -> None:
+    probabilities = [0.99, 0.95, 0.90, 0.80, 0.70, 0.60]
+    right = [1, 1, 1, 0, 1, 0]
+    assert answer_threshold(probabilities, right, 1.0) == 0.90
+    assert answer_threshold(probabilities, right, 0.8) == 0.70
+    assert answer_threshold(probabilities, [0] * 6, 0.9) == 1.0  # never reached: answer nothing
+
+
+def test_folds_spread_each_label_evenly() -> None:
+    labels = ["a"] * 9 + ["b"] * 4 + ["c"]
+    folds = assign_folds(labels, 3)
+    assert folds == assign_folds(labels, 3)  # seeded
+    for label in "ab":
+        counts = Counter(f for f, lab in zip(folds, labels, strict=True) if lab == label)
+        assert max(counts.values()) - min(counts.values()) <= 1 and len(counts) == 3
+
+
+def test_decision_model_round_trips_through_json() -> None:
+    model = DecisionModel(tuple(0.1 * i for i in range(len(FEATURES))), -0.5, (0.0,) * len(FEATURES),
+                          (1.0,) * len(FEATURES), 0.85)
+    again = DecisionModel.from_json(model.to_json())
+    x = [0.5] * len(FEATURES)
+    assert again == model and again.probability(x) == model.probability(x)
+    assert model.probability([50.0] * len(FEATURES)) > 0.99 > 0.01 > model.probability([-50.0] * len(FEATURES))
+
+
+def test_the_learned_threshold_and_confidence_mean_what_they_say(engine: Engine) -> None:
+    assert 0.5 <= engine.answer_threshold < 1.0
+    sure = engine.reply("Quelle est l'adresse électronique du service de sécurité intérieure à Nouakchott ?")
+    assert (sure.status, sure.intent) == (ANSWERED, "nouakchott.courriel")
+    assert sure.confidence >= engine.answer_threshold
+
+
+def test_cross_validation_scores_every_fold_on_rows_it_did_not_fit(engine: Engine) -> None:
+    from bot.calibration import out_of_fold_rows
+    from bot.matcher import matcher_params
+
+    rows = out_of_fold_rows(engine.kb, matcher_params(engine.config.matcher), engine.config.decision, 2)
+    assert len(rows) == len(engine.matcher.examples_)
+    scores = cross_validate(rows, engine.config.decision)
+    assert [s.fold for s in scores] == [0, 1]
+    assert sum(s.in_scope + s.out_of_scope for s in scores) == len(rows)
+    assert all(0.5 < s.accuracy <= 1.0 and s.rejection > 0.5 for s in scores)
+
+
+@pytest.mark.parametrize("message", [
+    "Je suis doctorante et je travaille sur la sécurité au Sahel. Quel est le numéro de fax du SSI à Nouakchott ?",
+    "Bonsoir, une petite question : le numéro de fax du SSI de Nouakchott ? Merci d'avance.",
+])
+def test_a_question_keeps_its_answer_among_context_sentences(engine: Engine, message: str) -> None:
+    reply = engine.reply(message, Conversation())
+    assert (reply.status, reply.intent) == (ANSWERED, "nouakchott.fax")
+
+
+def test_a_bare_number_with_no_pending_choice_answers_nothing(engine: Engine) -> None:
+    conversation = Conversation()
+    engine.reply("quelles sont les missions du SSI ?", conversation)
+    reply = engine.reply("1", conversation)
+    assert (reply.status, reply.intent) == (FALLBACK, None)
+
+
+def test_none_of_these_after_a_clarify_forgets_the_choices(engine: Engine) -> None:
+    conversation = Conversation(suggestions=("dci.definition", "ssi.definition"))
+    reply = engine.reply("aucune de ces réponses", conversation)
+    assert reply.status == FALLBACK and conversation.suggestions == ()
+    assert engine.reply("2", conversation).status == FALLBACK  # the list is gone
+
+
+def test_a_pending_choice_is_picked_by_number(engine: Engine) -> None:
+    conversation = Conversation(suggestions=("dci.definition", "ssi.definition"))
+    reply = engine.reply("2", conversation)
+    assert (reply.status, reply.intent) == (ANSWERED, "ssi.definition")
+    assert engine.reply("²", Conversation(suggestions=("dci.definition",))).status in (FALLBACK, CLARIFY)
