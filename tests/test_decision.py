@@ -12,7 +12,6 @@ from bot.dialogue import NONE_OF_THEM, Conversation, parse_choice
 from bot.engine import Engine
 from bot.question import asking_clause, sentences
 
-
 FILLER = {"bonjour", "question", "merci", "beaucoup"}
 
 
