@@ -284,7 +284,7 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     if not token:
         raise CommandError("error: TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather on Telegram "
                            "(/newbot), then export TELEGRAM_BOT_TOKEN=<the token it gives you>", EXIT_USAGE)
-    from bot.channels.telegram import SetupError, run
+    from bot.channels.telegram import ServiceError, SetupError, run
 
     t = config.telegram
     settings = dataclasses.replace(
@@ -298,6 +298,8 @@ def cmd_telegram(args: argparse.Namespace) -> int:
         run(_engine(config), config, token)
     except SetupError as exc:
         raise CommandError(f"error: {exc}", EXIT_USAGE) from None
+    except ServiceError as exc:  # e.g. getUpdates refused for good: exit 1 so that systemd restarts it
+        raise CommandError(f"error: {exc}", EXIT_ERROR) from None
     return EXIT_OK
 
 

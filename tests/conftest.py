@@ -93,8 +93,8 @@ def telegram_engine(config: Config, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture
 def telegram_config(config: Config, tmp_path: Path) -> Config:
-    """The shipped config with this test's own persistence file."""
-    paths = dataclasses.replace(config.paths, persistence=tmp_path / "telegram.pickle")
+    """The shipped config with this test's own Telegram store."""
+    paths = dataclasses.replace(config.paths, persistence=tmp_path / "telegram.sqlite3")
     return dataclasses.replace(config, paths=paths)
 
 
@@ -112,9 +112,9 @@ async def start_bot(fake_api, telegram_engine: Engine, telegram_config: Config):
     """Start the real bot against `fake_api`: `await start_bot(engine=..., config=..., **telegram_settings)`.
 
     Long polling, or a webhook when `webhook_secret` is given (with webhook_url/port settings).
-    Every bot started is stopped, and its persistence flushed, at the end of the test.
+    Every bot started is stopped (its lanes drained, its store closed) at the end of the test.
     """
-    from bot.channels.telegram import ALLOWED_UPDATES, build_application, webhook_options
+    from bot.channels.telegram import Service, webhook_options
 
     running = []
 
@@ -122,28 +122,22 @@ async def start_bot(fake_api, telegram_engine: Engine, telegram_config: Config):
                     webhook_secret: str | None = None, **telegram: object):
         telegram = {"base_url": fake_api.base_url, **telegram}
         config = dataclasses.replace(config, telegram=dataclasses.replace(config.telegram, **telegram))
-        app = build_application(engine, config, fake_api.token)
-        await app.initialize()  # what run_polling / run_webhook do, without taking over the event loop
-        await app.post_init(app)
-        if webhook_secret is None:
-            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=10)
-        else:
-            options = webhook_options(config.telegram, {config.telegram.webhook_secret_env: webhook_secret})
-            await app.updater.start_webhook(allowed_updates=ALLOWED_UPDATES, **options)
-        await app.start()
-        running.append(app)
-        return app
+        webhook = None
+        if webhook_secret is not None:
+            webhook = webhook_options(config.telegram, {config.telegram.webhook_secret_env: webhook_secret})
+        service = Service(engine, config, fake_api.token, webhook, environ={})
+        await service.start()
+        running.append(service)
+        return service
 
-    async def stop(app) -> None:
-        running.remove(app)
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+    async def stop(service) -> None:
+        running.remove(service)
+        await service.stop()
 
     start.stop = stop
     yield start
-    for app in list(reversed(running)):
-        await stop(app)
+    for service in list(reversed(running)):
+        await stop(service)
 
 
 # -- maintainers' tools: a writable copy of the data ------------------------------------------

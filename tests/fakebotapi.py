@@ -104,6 +104,7 @@ class _Fault:
     until: float = 0.0
     retry_after: int | None = None
     hang: float = 0.0                 # seconds to stall before dropping the request unprocessed
+    slow: float = 0.0                 # seconds to stall before processing the request and answering
 
     def active(self, method: str) -> bool:
         if method != self.method:
@@ -227,13 +228,22 @@ class FakeBotAPI:
         message["photo"] = [{"file_id": "photo-1", "file_unique_id": "u1", "width": 90, "height": 90}]
         return self.push_update({"message": message})
 
-    def press(self, call: Call, data: str, user: dict[str, Any] = USER) -> str:
-        """Press the button with callback `data` under the message sent by `call`; return the query id."""
+    def press(self, call: Call, data: str, user: dict[str, Any] = USER, late: bool = False,
+              inaccessible: bool = False) -> str:
+        """Press the button with callback `data` under the message sent by `call`; return the query id.
+
+        `late`: the query expires before the bot answers it (answerCallbackQuery gets Telegram's 400).
+        `inaccessible`: the message is too old (or deleted) for the bot to see or edit it, as Telegram
+        then sends it: chat, message_id and date 0.
+        """
         message = call.result
         if data not in [d for _, d in self._current_buttons(message)]:
             raise AssertionError(f"no button {data!r} on message {message['message_id']}")
         query_id = str(next(self._query_ids))
-        self.callbacks[query_id] = False
+        self.callbacks[query_id] = late  # an expired query counts as answered: answering it is refused
+        if inaccessible:
+            self.messages.pop((message["chat"]["id"], message["message_id"]), None)
+            message = {"chat": message["chat"], "message_id": message["message_id"], "date": 0}
         self.push_update({"callback_query": {"id": query_id, "from": user, "message": message,
                                              "chat_instance": "ci-1", "data": data}})
         return query_id
@@ -279,6 +289,10 @@ class FakeBotAPI:
         """Stall the next `times` calls of `method` for `seconds`, then drop them unprocessed (no reply, no effect)."""
         self._faults.append(_Fault(method, 504, times=times, hang=seconds))
 
+    def slow(self, method: str, seconds: float, times: int = 1) -> None:
+        """Stall the next `times` calls of `method` for `seconds`, then process them and answer (too late, maybe)."""
+        self._faults.append(_Fault(method, 200, times=times, slow=seconds))
+
     def refuse_connections(self, seconds: float, on: str | None = None) -> None:
         """Refuse every connection for `seconds`, now or from the next call of `on` (which is cut unanswered).
 
@@ -313,9 +327,16 @@ class FakeBotAPI:
                 return fault.hang
         return 0.0
 
+    def _slow_for(self, method: str) -> float:
+        for fault in self._faults:
+            if fault.slow and fault.active(method):
+                fault.times -= 1  # type: ignore[operator]
+                return fault.slow
+        return 0.0
+
     def _check_faults(self, method: str) -> None:
         for fault in self._faults:
-            if fault.active(method) and not fault.hang:
+            if fault.active(method) and not fault.hang and not fault.slow:
                 if fault.times is not None:
                     fault.times -= 1
                 if fault.status == 429:
@@ -440,6 +461,8 @@ class FakeBotAPI:
         if hang := self._hang_for(method):
             await asyncio.sleep(hang)
             return self._dropped(call)
+        if slow := self._slow_for(method):
+            await asyncio.sleep(slow)
         handler = getattr(self, f"_api_{method}", None)
         try:
             self._check_faults(method)
@@ -601,21 +624,56 @@ class FakeBotAPI:
                     await asyncio.sleep(0.2)
 
 
+class BotProcess:
+    """A `faqbot telegram` subprocess whose stdout and stderr are read as they come (a full pipe would block it)."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.stdout, self.stderr = bytearray(), bytearray()
+        self._readers = [asyncio.get_running_loop().create_task(self._read(stream, buffer))
+                         for stream, buffer in ((process.stdout, self.stdout), (process.stderr, self.stderr))]
+
+    @staticmethod
+    async def _read(stream: asyncio.StreamReader | None, buffer: bytearray) -> None:
+        while stream is not None and (chunk := await stream.read(65536)):
+            buffer.extend(chunk)
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def send_signal(self, number: int) -> None:
+        self.process.send_signal(number)
+
+    def kill(self) -> None:
+        self.process.kill()
+
+    async def wait(self, timeout: float = 30) -> tuple[bytes, bytes]:
+        """Wait for the process to end; return its whole stdout and stderr."""
+        await asyncio.wait_for(self.process.wait(), timeout)
+        await asyncio.gather(*self._readers)
+        return bytes(self.stdout), bytes(self.stderr)
+
+
 @contextlib.asynccontextmanager
-async def faqbot_telegram(*args: str, env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+async def faqbot_telegram(*args: str, env: dict[str, str], cwd: Path) -> AsyncIterator[BotProcess]:
     """Run `python -m bot telegram ARGS` for a test; kill it if the test leaves it running."""
-    process = await asyncio.create_subprocess_exec(
+    process = BotProcess(await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "telegram", *args, cwd=cwd, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE))
     try:
         yield process
     finally:
         if process.returncode is None:
             process.kill()
-            await process.wait()
+        await process.wait()
 
 
-async def stop(process: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
+async def stop(process: BotProcess, timeout: float = 30) -> tuple[bytes, bytes]:
     """Stop a `faqbot telegram` process as systemd does (SIGTERM) and return its stdout and stderr."""
     process.send_signal(signal.SIGTERM)
-    return await asyncio.wait_for(process.communicate(), 30)
+    return await process.wait(timeout)

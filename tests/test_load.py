@@ -19,7 +19,7 @@ import pytest
 from fakebotapi import Call, FakeBotAPI, plain_text
 from test_reliability import QUESTIONS, answer_index, person
 
-from bot.channels.telegram import ALLOWED_UPDATES, RetryingRateLimiter, build_application
+from bot.channels.telegram import RetryingRateLimiter, Service
 from bot.config import Config
 from bot.engine import Engine
 
@@ -42,11 +42,9 @@ async def test_2000_messages_from_200_chats_are_each_answered_once_in_order(
     telegram = dataclasses.replace(telegram_config.telegram, base_url=fake_api.base_url, flood_messages=10**6)
     config = dataclasses.replace(telegram_config, telegram=telegram)
     unlimited = RetryingRateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
-    app = build_application(telegram_engine, config, fake_api.token, rate_limiter=unlimited)
-    await app.initialize()
+    service = Service(telegram_engine, config, fake_api.token, limiter=unlimited, environ={})
+    await service.start()
     try:
-        await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=10)
-        await app.start()
         await fake_api.wait_call("getUpdates", started=True)
 
         users = [person(n) for n in range(CHATS)]
@@ -61,9 +59,7 @@ async def test_2000_messages_from_200_chats_are_each_answered_once_in_order(
             await asyncio.sleep(0.25)
         await asyncio.sleep(0.5)  # late duplicates would show up now
     finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+        await service.stop()
 
     answered: dict[int, list[Call]] = {chat: [] for chat in sent}
     for reply in replies(fake_api):

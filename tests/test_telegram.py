@@ -94,14 +94,13 @@ async def test_unknown_command_gets_a_hint_in_private(start_bot, fake_api: FakeB
 
 
 # -- questions ---------------------------------------------------------------------------------
-async def test_question_gets_an_html_answer_after_typing(start_bot, fake_api: FakeBotAPI, kb: KnowledgeBase) -> None:
+async def test_question_gets_an_html_answer_without_a_typing_action(start_bot, fake_api: FakeBotAPI,
+                                                                    kb: KnowledgeBase) -> None:
     await start_bot()
     fake_api.send_text("Qu'est-ce que la DCI ?")
-    typing = await fake_api.wait_call("sendChatAction", chat_id=USER["id"])
     answer = await fake_api.wait_call("sendMessage", chat_id=USER["id"])
     expected = kb.answer_of("dci.definition")
-    assert typing.params["action"] == "typing"
-    assert typing.time <= answer.time
+    assert fake_api.calls_to("sendChatAction") == []  # an answer takes a millisecond: "typing…" would waste the budget
     assert answer.text.startswith(f"<b>{html.escape(expected.title, quote=False)}</b>\n\n"
                                   f"{html.escape(expected.text, quote=False)}")
     assert 1 <= len(answer.buttons) <= 3
@@ -255,7 +254,7 @@ def data_copy(config: Config, tmp_path: Path) -> Config:
         shutil.copytree(getattr(config.paths, name), tmp_path / name)
     paths = dataclasses.replace(config.paths, knowledge=tmp_path / "knowledge", intents=tmp_path / "intents",
                                 cache=tmp_path / "cache", unanswered_log=tmp_path / "unanswered.jsonl",
-                                persistence=tmp_path / "telegram.pickle")
+                                persistence=tmp_path / "telegram.sqlite3")
     return dataclasses.replace(config, paths=paths)
 
 
@@ -401,15 +400,17 @@ def test_the_token_is_never_logged() -> None:
     logger.addHandler(handler)
     try:
         logger.warning("POST https://api.telegram.org/bot%s/getUpdates", token)
+        said = "Aïcha wrote: where is my passport"  # an exception message may quote a user
         try:
-            raise RuntimeError(f"failed: https://api.telegram.org/bot{token}/sendMessage")
+            raise RuntimeError(f"{said} https://api.telegram.org/bot{token}/sendMessage")
         except RuntimeError:
             logger.exception("boom")
     finally:
         logger.removeHandler(handler)
     assert token not in stream.getvalue()
     assert "bot<redacted>/getUpdates" in stream.getvalue()
-    assert "bot<redacted>/sendMessage" in stream.getvalue()
+    assert "RuntimeError" in stream.getvalue()  # the traceback keeps the type and frames...
+    assert said not in stream.getvalue()  # ...not the message
 
 
 # -- the command line --------------------------------------------------------------------------------
@@ -437,12 +438,12 @@ async def test_faqbot_telegram_serves_and_stops_cleanly(fake_api: FakeBotAPI, tm
     fake_api.fail("getMe", status=502)  # a transient failure at start-up is retried, not fatal
     async with faqbot_telegram("--config", str(config), "--base-url", fake_api.base_url, "--verbose",
                                env=env, cwd=REPO) as process:
-        await fake_api.wait_call("getUpdates", timeout=30, started=True)
+        await fake_api.wait_call("getUpdates", timeout=90, started=True)
         assert "Tristan Coudert" in seen(await ask(fake_api, "qui dirige le SSI de Nouakchott ?"))
         _, stderr = await stop(process)
     assert process.returncode == 0
     assert [c.error for c in fake_api.calls_to("getMe")] == [502, None]
     assert fake_api.token not in stderr.decode()
     assert "Application started" in stderr.decode()
-    assert stat.S_IMODE((tmp_path / "var" / "telegram.pickle").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "var" / "telegram.sqlite3").stat().st_mode) == 0o600
 

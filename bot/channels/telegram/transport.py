@@ -1,0 +1,426 @@
+"""Getting updates in and answers out: the polling loop, the per-chat lanes, the rate limiter with
+its retry rules, the systemd watchdog, and logs without secrets or user data.
+
+Updates flow: getUpdates (or the webhook, see webhook.py) -> `Store.record` (committed) -> the next
+getUpdates confirms them -> `Dispatcher` parses each one alone and runs it in its chat's lane ->
+`Store.finish`. An update the library cannot parse is skipped after one log line; it never blocks
+the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+import socket
+import time
+import traceback
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable
+from typing import Any
+
+import httpx
+from telegram import Bot, Update
+from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.ext import AIORateLimiter
+
+from bot.channels.telegram.render import ascii_int
+from bot.channels.telegram.store import Store
+
+log = logging.getLogger(__name__)
+
+# -- logs: no token, no user data ------------------------------------------------------------------
+LIBRARY_LOGGERS = ("telegram", "httpx", "httpcore", "hpack")
+
+
+class _Hidden:
+    def __str__(self) -> str:
+        return "…"
+
+    __repr__ = __str__
+
+
+def scrubbed_traceback(exc: BaseException) -> str:
+    """A traceback whose exception messages are dropped (they may quote user text), Telegram's errors excepted."""
+    from telegram.error import TelegramError
+
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        said = str(current) if isinstance(current, TelegramError | httpx.HTTPError | OSError) else ""
+        parts.insert(0, "".join(traceback.format_tb(current.__traceback__))
+                     + f"{type(current).__module__}.{type(current).__qualname__}{': ' + said if said else ''}\n")
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return "Traceback (most recent call last):\n" + "\nDuring handling, another exception:\n".join(parts)
+
+
+class LogScrubber(logging.Filter):
+    """Keep secrets and user data out of every log record.
+
+    Secrets (the token is in every Bot API URL) are replaced. Records of the libraries
+    (LIBRARY_LOGGERS) keep their fixed text and their numbers only: their arguments may be
+    updates, messages or users. Tracebacks keep their frames, not the messages of exceptions
+    other than Telegram's and the network's.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.split(".")[0] in LIBRARY_LOGGERS and record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            shown = tuple(a if type(a) in (int, float, bool) else _Hidden() for a in args)
+            try:
+                record.msg = str(record.msg) % shown
+            except (TypeError, ValueError):
+                record.msg = str(record.msg)
+            record.args = None
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = self.redact(scrubbed_traceback(record.exc_info[1]))
+        elif record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def configure_logging(level: str, secrets: Iterable[str]) -> None:
+    """Log to stderr at `level`, never showing `secrets` or user data."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper())
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines are URLs holding the token
+    scrubber = LogScrubber(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(scrubber)
+
+
+# -- sending: rate limits and retries --------------------------------------------------------------
+# A request that surely did not reach Telegram (no connection, a 5xx answer) is retried after these
+# pauses (~16 s in all); 429 is waited out by AIORateLimiter.
+SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0)
+NO_RETRY = frozenset({"sendChatAction"})  # cosmetic: never worth delaying the answer
+MAX_REQUESTS_IN_FLIGHT = 16  # Bot API requests at once: 16 at ~100 ms each is 160/s, over Telegram's 30/s
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class NotSure(NetworkError):
+    """The request may have reached Telegram (no answer in time, connection cut): it is not resent.
+
+    Telegram has no idempotency key: resending after a read time-out can show the user the same
+    answer twice. The cost of not resending is an answer lost when the request had not arrived.
+    """
+
+
+def surely_not_sent(exc: NetworkError) -> bool:
+    """Tell whether a failed request surely did not reach Telegram, or was refused without effect."""
+    if isinstance(exc, BadRequest):
+        return False
+    if exc.__cause__ is None:  # Telegram (or its proxy) answered with an error status: nothing was done
+        return not isinstance(exc, TimedOut)
+    return isinstance(exc.__cause__, _NOT_SENT)
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter (Telegram's flood limits, 429 retried after retry_after) that also
+    retries, a bounded number of times, the failures where the request surely did not reach
+    Telegram (`surely_not_sent`). Any other failure is raised: a 400 as it is, an uncertain
+    network failure as `NotSure`.
+
+    At most MAX_REQUESTS_IN_FLIGHT requests run at once: the others wait here, in order, rather
+    than in httpx's connection pool, whose bookkeeping grows with the square of its queue.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_flight = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
+
+    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
+                              kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
+                              rate_limit_args: int | None) -> Any:
+        pauses = iter(SEND_RETRY_DELAYS)
+        for attempt in itertools.count(1):
+            try:
+                async with self._in_flight:
+                    return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except NetworkError as exc:
+                chat = data.get("chat_id", "-")
+                if isinstance(exc, BadRequest | NotSure):
+                    raise
+                if not surely_not_sent(exc):
+                    log.warning("%s to chat %s: no answer from Telegram (%s); not resent, it may have arrived",
+                                endpoint, chat, exc)
+                    raise NotSure(str(exc)) from exc
+                if endpoint in NO_RETRY:
+                    raise
+                pause = next(pauses, None)
+                if pause is None:
+                    log.error("%s to chat %s failed %d times, giving up: %s", endpoint, chat, attempt, exc)
+                    raise
+                log.warning("%s to chat %s failed (%s); retry %d in %.1f s", endpoint, chat, exc, attempt, pause)
+                await asyncio.sleep(pause)
+
+
+# -- lanes -------------------------------------------------------------------------------------------
+MAX_BACKLOG = 10_000  # updates parsed and waiting in memory; past this, polling waits (Telegram keeps the rest)
+
+
+def lane_of(update: Update) -> tuple[Hashable, int | None]:
+    """The lane whose updates run in order (the chat; the user for inline queries) and the chat, if any."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id, update.effective_chat.id
+    if update.effective_user is not None:
+        return ("user", update.effective_user.id), None
+    return ("update", update.update_id), None
+
+
+class Dispatcher:
+    """Run the updates of different chats concurrently, and those of one chat one at a time, in order.
+
+    Each update is parsed alone: one the library cannot read is skipped with one log line (its id
+    and the kind of error) and marked so in the store. Each handled update is marked done in the
+    store, with its chat's state, before the next one of its chat starts.
+    """
+
+    def __init__(self, handle: Callable[[Update], Awaitable[None]], store: Store, bot: Bot,
+                 max_backlog: int = MAX_BACKLOG) -> None:
+        self.handle, self.store, self.bot, self.max_backlog = handle, store, bot, max_backlog
+        self.backlog = 0
+        self.last_progress = time.monotonic()
+        self._lanes: dict[Hashable, deque[tuple[int, Update, int | None]]] = {}
+        self._tasks: dict[Hashable, asyncio.Task[None]] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._room = asyncio.Event()
+        self._room.set()
+
+    def submit(self, update_id: int, body: str) -> None:
+        """Queue a recorded update in its lane (or skip it if it cannot be read)."""
+        try:
+            update = Update.de_json(json.loads(body), self.bot)
+            lane, chat = lane_of(update)
+        except Exception as exc:  # whatever the library chokes on: the update, not the bot, is dropped
+            log.warning("Update %d could not be read (%s); skipped", update_id, type(exc).__name__)
+            self.store.skip(update_id, type(exc).__name__)
+            return
+        self._lanes.setdefault(lane, deque()).append((update_id, update, chat))
+        self.backlog += 1
+        self._idle.clear()
+        if self.backlog >= self.max_backlog:
+            self._room.clear()
+        if lane not in self._tasks:
+            self._tasks[lane] = asyncio.get_running_loop().create_task(self._run(lane), name=f"lane {lane}")
+
+    async def room(self) -> None:
+        """Wait until the backlog has room for another batch."""
+        await self._room.wait()
+
+    async def _run(self, lane: Hashable) -> None:
+        queue = self._lanes[lane]
+        chats: set[int] = set()
+        try:
+            while queue:
+                update_id, update, chat = queue[0]
+                if chat is not None:
+                    chats.add(chat)
+                try:
+                    await self.handle(update)
+                except Exception as exc:  # PTB hands handler errors to the error handler: this is a bug of ours
+                    log.error("Update %d failed outside the handlers", update_id, exc_info=exc)
+                try:
+                    self.store.finish(update_id, chat)
+                except Exception as exc:  # the disk: the update stays pending and is handled again at start
+                    log.error("Could not mark update %d as handled", update_id, exc_info=exc)
+                queue.popleft()
+                self.backlog -= 1
+                self.last_progress = time.monotonic()
+                if self.backlog < self.max_backlog:
+                    self._room.set()
+        finally:
+            self.backlog -= len(queue)  # cancelled: what is left stays pending in the store
+            del self._lanes[lane], self._tasks[lane]
+            for chat in chats:
+                self.store.release(chat)
+            if not self._lanes:
+                self._idle.set()
+                self._room.set()
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for every queued update to be handled; tell whether they were."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        return self._idle.is_set()
+
+    async def cancel(self) -> int:
+        """Stop every lane now; return how many updates were left (they stay pending in the store)."""
+        left = self.backlog
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return left
+
+    def stalled(self, seconds: float) -> bool:
+        """Tell whether updates are waiting but none was finished for `seconds`."""
+        return self.backlog > 0 and time.monotonic() - self.last_progress > seconds
+
+
+# -- long polling -----------------------------------------------------------------------------------
+POLL_SECONDS = 20  # long-poll timeout asked of Telegram
+POLL_GRACE = 15  # seconds a getUpdates may take beyond its long-poll timeout before the loop counts as stuck
+AUTH_PAUSE_MAX = 30.0
+
+
+class PollingFailed(Exception):
+    """Telegram kept refusing getUpdates (401/404): restarting the process is the way out."""
+
+
+class Poller:
+    """Fetch updates with getUpdates, record them, then confirm them with the next call's offset.
+
+    The raw JSON is fetched with httpx, so that no single update can make the batch unreadable.
+    Network failures, 5xx, 409 and 429 are retried for ever (Telegram keeps the updates); 401 and
+    404 (token revoked, or an API server that lost it) are retried `auth_retries` times with a
+    growing pause (1 s, doubling, up to 30 s), then `run` raises PollingFailed.
+    """
+
+    def __init__(self, base_url: str, token: str, store: Store, dispatcher: Dispatcher,
+                 allowed_updates: list[str], auth_retries: int) -> None:
+        self.url = f"{base_url}{token}/getUpdates"
+        self.store, self.dispatcher = store, dispatcher
+        self.allowed_updates = allowed_updates
+        self.auth_retries = auth_retries
+        self.alive_until = time.monotonic() + POLL_SECONDS + POLL_GRACE
+        self._failures = 0
+
+    def alive(self) -> bool:
+        """Tell whether the loop's current step (a long poll or a pause) is within its expected time."""
+        return time.monotonic() < self.alive_until
+
+    async def run(self) -> None:
+        offset = self.store.next_offset()
+        auth_failures = 0
+        timeout = httpx.Timeout(POLL_SECONDS + 10, connect=10)
+        async with httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=1)) as client:
+            while True:
+                self.alive_until = time.monotonic() + 3600  # waiting for room is not being stuck
+                await self.dispatcher.room()
+                self.alive_until = time.monotonic() + POLL_SECONDS + POLL_GRACE
+                data = {"timeout": str(POLL_SECONDS), "allowed_updates": json.dumps(self.allowed_updates)}
+                if offset is not None:
+                    data["offset"] = str(offset)
+                try:
+                    response = await client.post(self.url, data=data)
+                    status, payload = response.status_code, _json(response.content)
+                except httpx.HTTPError as exc:
+                    await self._pause(f"{type(exc).__name__}", self._transient_pause())
+                    continue
+                if status == 200 and payload.get("ok") is True and isinstance(payload.get("result"), list):
+                    if self._failures:
+                        log.warning("getUpdates works again after %d failure(s)", self._failures)
+                    self._failures = auth_failures = 0
+                    offset = self._take(payload["result"], offset)
+                    continue
+                description = payload.get("description") if isinstance(payload.get("description"), str) else ""
+                problem = f"{status} {description}".strip()
+                if status in (401, 404):
+                    auth_failures += 1
+                    if auth_failures > self.auth_retries:
+                        raise PollingFailed(f"Telegram refused getUpdates {auth_failures} times in a row ({problem})")
+                    await self._pause(problem, min(2.0 ** (auth_failures - 1), AUTH_PAUSE_MAX))
+                elif status == 429:
+                    retry_after = (payload.get("parameters") or {}).get("retry_after")
+                    pause = float(retry_after) if type(retry_after) in (int, float) else 5.0
+                    await self._pause(problem, min(max(pause, 1.0), 300.0))
+                else:  # 5xx, 409 (a webhook is set, or another instance polls), anything unexpected
+                    await self._pause(problem, self._transient_pause())
+
+    def _take(self, items: list[Any], offset: int | None) -> int | None:
+        """Record a batch (committed before the next getUpdates confirms it) and queue the new updates."""
+        batch = []
+        for item in items:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if type(update_id) is not int:
+                log.warning("getUpdates returned an item without an update id; ignored")
+                continue
+            batch.append((update_id, json.dumps(item)))
+        if not batch:
+            return offset
+        new = set(self.store.record(batch))  # raises on a disk failure: the offset is not advanced
+        for update_id, body in batch:
+            if update_id in new:
+                self.dispatcher.submit(update_id, body)
+        return max(update_id for update_id, _ in batch) + 1
+
+    def _transient_pause(self) -> float:
+        return min(0.5 * 1.5 ** self._failures, 10.0)
+
+    async def _pause(self, problem: str, seconds: float) -> None:
+        self._failures += 1
+        if self._failures == 1 or self._failures % 20 == 0:
+            log.warning("getUpdates failed (%s), %d time(s) in a row; next try in %.1f s",
+                        problem, self._failures, seconds)
+        self.alive_until = time.monotonic() + seconds + POLL_GRACE
+        await asyncio.sleep(seconds)
+
+
+def _json(content: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(content)
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+# -- systemd -----------------------------------------------------------------------------------------
+STALL_SECONDS = 300.0  # updates waiting and none finished for this long: the bot is stuck
+
+
+def sd_notify(message: str, environ: dict[str, str] | None = None) -> bool:
+    """Send `message` to systemd (Type=notify units); False when not run by systemd."""
+    address = (environ if environ is not None else os.environ).get("NOTIFY_SOCKET", "")
+    if not address:
+        return False
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.connect(address)
+            sock.sendall(message.encode())
+    except OSError as exc:
+        log.warning("Could not notify systemd: %s", exc)
+        return False
+    return True
+
+
+async def watchdog(healthy: Callable[[], bool], environ: dict[str, str] | None = None) -> None:
+    """Tell systemd the bot is alive (WATCHDOG=1) every half WatchdogSec, only while `healthy()`.
+
+    When it stops (updates no longer fetched, or no longer handled), systemd kills and restarts it.
+    """
+    environ = environ if environ is not None else dict(os.environ)
+    usec = ascii_int(environ.get("WATCHDOG_USEC", ""))
+    pid = environ.get("WATCHDOG_PID", "")
+    if not usec or (pid and pid != str(os.getpid())):
+        return
+    interval = usec / 2e6
+    warned = False
+    while True:
+        if healthy():
+            sd_notify("WATCHDOG=1", environ)
+            warned = False
+        elif not warned:
+            log.error("Not fetching or not handling updates any more: no watchdog ping, systemd will restart the bot")
+            warned = True
+        await asyncio.sleep(interval)
