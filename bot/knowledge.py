@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.language import TRANSLATED
+from bot.messages import subject_name
 from bot.problems import KnowledgeError, Lines, Problem
 from bot.text import Lexicon, PhraseFinder, french_typography, normalize
 
@@ -68,7 +69,7 @@ class Subject:
     aliases: tuple[str, ...]
     described: bool = True
     part_of: str = ""
-    names: dict[str, str] = field(default_factory=dict, compare=False)  # first alias in each other language
+    names: dict[str, str] = field(default_factory=dict, compare=False)  # shown in each other language
     french_aliases: int = 0  # how many of `aliases` (the first ones) are French; the others are translations
 
     def name_in(self, language: str) -> str:
@@ -352,7 +353,8 @@ def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: d
         translated = {lang: _strings(col, path, sid, table, f"aliases_{lang}") for lang in TRANSLATED}
         aliases = tuple(map(str, table["aliases"])) + tuple(a for lang in TRANSLATED for a in translated[lang])
         subjects[sid] = Subject(sid, table["name"], aliases, table.get("described", True), table.get("part_of", ""),
-                                {lang: names[0] for lang, names in translated.items() if names},
+                                {lang: subject_name(table["name"], names[0], lang)
+                                 for lang, names in translated.items() if names},
                                 len(table["aliases"]))
 
 
@@ -476,8 +478,11 @@ def _read_all(col: _Collector, knowledge_dir: Path, intents_dir: Path) -> DataRe
                     col.problems, col.lines)
 
 
-def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
-    """Read and validate the data; raise KnowledgeError listing every error found."""
+def load_knowledge(knowledge_dir: Path, intents_dir: Path, language: str = "fr") -> KnowledgeBase:
+    """Read and validate the data; raise KnowledgeError listing every error found.
+
+    `language` is the data's reference language ([text] language): it selects the normalisation.
+    """
     col = _Collector()
     if not (knowledge_dir.is_dir() and intents_dir.is_dir()):
         raise KnowledgeError(read_data(knowledge_dir, intents_dir).problems)
@@ -495,7 +500,7 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
             col.add(intents_dir, None, subject.id, f"part_of names unknown subject {subject.part_of!r}")
     if any(p.severity == "error" for p in col.problems):
         raise KnowledgeError(col.problems)
-    table = Lexicon(acronyms, synonyms)
+    table = Lexicon(acronyms, synonyms, language)
     return KnowledgeBase(
         answers=answers, intents=intents, topics=tuple(topics), lexicon=table, acronyms=acronyms,
         subjects={k: replace(s, aliases=tuple(normalize(a, table) for a in s.aliases)) for k, s in subjects.items()},

@@ -119,3 +119,22 @@ def message(key: str, language: str = DEFAULT_LANGUAGE, **values: object) -> str
     language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     texts = CATALOGUE[key]
     return in_language((texts.get(language) or texts[DEFAULT_LANGUAGE]).format(**values), language)
+
+
+_ACRONYM_RE = re.compile(r"\b[A-Z]{2,}\b")
+
+
+def subject_name(french: str, alias: str, language: str) -> str:
+    """Name a subject in `language` from its first alias there, cased and with its acronym like the French name.
+
+    « le SSI de Nouakchott » and « ssi of nouakchott » give « the SSI of Nouakchott »; « la DCI » and
+    « international cooperation directorate » give « the international cooperation directorate (DCI) ».
+    Without an alias in that language, the French name.
+    """
+    if not alias:
+        return french
+    casing = {word.casefold(): word for word in re.findall(r"\w+", french) if not word.islower()}
+    name = re.sub(r"\w+", lambda m: casing.get(m.group(0).casefold(), m.group(0)), alias)
+    missing = [a for a in _ACRONYM_RE.findall(french) if a not in name]
+    name += "".join(f" ({a})" for a in missing)
+    return f"the {name}" if language == "en" and not name.casefold().startswith("the ") else name

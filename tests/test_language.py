@@ -12,7 +12,7 @@ import pytest
 from bot.dialogue import Conversation
 from bot.knowledge import Answer, KnowledgeBase, Lines, load_knowledge
 from bot.language import LanguageDetector, detect, fold_arabic, is_arabic
-from bot.messages import CATALOGUE, FSI, PDI, bidi, message
+from bot.messages import CATALOGUE, FSI, PDI, bidi, message, subject_name
 from bot.text import content_tokens, normalize
 from bot.tools.translations import check_answer_translations
 
@@ -124,7 +124,7 @@ def test_loader_reads_translations_and_merges_the_languages(tmp_path: Path) -> N
     assert intent.by_language["en"] == ("what is the phone number of the office",)
     assert len(intent.examples) == 3  # one matcher learns every language
     assert kb.subject_aliases[normalize("المصلحة")] == "service"
-    assert kb.subjects["service"].name_in("en") == "office"
+    assert kb.subjects["service"].name_in("en") == "the office"
     assert kb.facet_triggers["phone"] == kb.facet_triggers[normalize("هاتف")] == "telephone"
 
 
@@ -250,3 +250,9 @@ def test_a_chosen_language_wins_over_the_message(engine) -> None:
     reply = engine.reply("c'est quoi la DCI ?", conversation)
     assert reply.language == "en" and reply.intent == "dci.definition"
     assert engine.reply("", conversation).text == message("empty_question", "en")
+
+
+def test_subjects_are_named_in_each_language_like_the_french_name() -> None:
+    assert subject_name("le SSI de Nouakchott", "ssi of nouakchott", "en") == "the SSI of Nouakchott"
+    assert subject_name("la DCI", "مديرية التعاون الدولي", "ar") == "مديرية التعاون الدولي (DCI)"
+    assert subject_name("Interpol", "", "en") == "Interpol"
