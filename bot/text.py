@@ -1,4 +1,7 @@
-"""French text normalisation shared by the matcher, the dialogue and the maintainers' tools.
+"""Text normalisation shared by the matcher, the dialogue and the maintainers' tools.
+
+French is the reference: with another language (`[text] language`, e.g. "en" for CLINC150)
+the elisions and SMS spellings, which are French, are left alone.
 
 `normalize` turns messy user French into a canonical, accent-free, lowercase string of
 space-separated tokens: elisions are split, common SMS spellings are rewritten, dotted
@@ -86,11 +89,12 @@ def strip_accents(text: str) -> str:
     return unicodedata.normalize("NFKD", text).translate(_COMBINING_MARKS)
 
 
-def _basic(text: str) -> str:
-    """Lowercase, remove accents, split elisions, join dotted acronyms, drop punctuation."""
+def _basic(text: str, french: bool = True) -> str:
+    """Lowercase, remove accents, split (French) elisions, join dotted acronyms, drop punctuation."""
     text = strip_accents(fold_arabic(text).casefold())  # Arabic variants folded: bot/language.py
     text = text.replace("’", "'").replace("`", "'").replace("´", "'").replace("‘", "'")
-    text = _ELISION_RE.sub(lambda m: _ELISIONS[m.group(1)] + " ", text)
+    if french:
+        text = _ELISION_RE.sub(lambda m: _ELISIONS[m.group(1)] + " ", text)
     text = _DOTTED_ACRONYM_RE.sub(lambda m: m.group(0).replace(".", "") + " ", text)
     text = _A_PLUS_RE.sub(" a plus ", text)  # "a+" is "à plus" before "+" goes with the punctuation
     return _SPACES_RE.sub(" ", _NON_WORD_RE.sub(" ", text)).strip()
@@ -120,7 +124,8 @@ class Lexicon:
     """
 
     def __init__(self, acronyms: Mapping[str, str] | None = None,
-                 synonyms: Mapping[str, Iterable[str]] | None = None) -> None:
+                 synonyms: Mapping[str, Iterable[str]] | None = None, language: str = "fr") -> None:
+        self.language = language  # "fr": elisions and SMS spellings are French ones; other languages skip them
         self.acronyms = {k.lower(): v for k, v in (acronyms or {}).items()}
         link = r"(?:\s+(?:" + "|".join(_LINK_WORDS) + r"))*\s+"
         patterns = []
@@ -162,6 +167,8 @@ MAX_TEXT_CHARS = 2000  # a question longer than this is judged on its beginning
 
 @lru_cache(maxsize=8192)
 def _normalize_cached(text: str, lexicon: Lexicon) -> str:
+    if lexicon.language != "fr":
+        return lexicon.apply(_basic(text, french=False))
     return lexicon.apply(" ".join(_rewrite_sms(_basic(text).split())))
 
 
