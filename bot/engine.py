@@ -121,7 +121,7 @@ class Engine:
 
     def _build(self) -> _State:
         paths = self.config.paths
-        kb = load_knowledge(paths.knowledge, paths.intents)
+        kb = load_knowledge(paths.knowledge, paths.intents, self.config.text.language)
         require_provenance(kb, paths.source, self.config.path)  # never serve a fact the source does not give
         params = matcher_params(self.config.matcher)
         matcher = fit_cached(kb, params, paths.cache)

@@ -478,8 +478,11 @@ def _read_all(col: _Collector, knowledge_dir: Path, intents_dir: Path) -> DataRe
                     col.problems, col.lines)
 
 
-def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
-    """Read and validate the data; raise KnowledgeError listing every error found."""
+def load_knowledge(knowledge_dir: Path, intents_dir: Path, language: str = "fr") -> KnowledgeBase:
+    """Read and validate the data; raise KnowledgeError listing every error found.
+
+    `language` is the data's reference language ([text] language): it selects the normalisation.
+    """
     col = _Collector()
     if not (knowledge_dir.is_dir() and intents_dir.is_dir()):
         raise KnowledgeError(read_data(knowledge_dir, intents_dir).problems)
@@ -497,7 +500,7 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
             col.add(intents_dir, None, subject.id, f"part_of names unknown subject {subject.part_of!r}")
     if any(p.severity == "error" for p in col.problems):
         raise KnowledgeError(col.problems)
-    table = Lexicon(acronyms, synonyms)
+    table = Lexicon(acronyms, synonyms, language)
     return KnowledgeBase(
         answers=answers, intents=intents, topics=tuple(topics), lexicon=table, acronyms=acronyms,
         subjects={k: replace(s, aliases=tuple(normalize(a, table) for a in s.aliases)) for k, s in subjects.items()},
