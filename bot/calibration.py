@@ -63,11 +63,29 @@ def assign_folds(labels: Sequence[str], folds: int, seed: int = 0) -> list[int]:
     return fold
 
 
+def _scored(labels: Sequence[str], fold_of: Sequence[int], max_rows: int | None) -> list[int]:
+    """Return the examples to rank: all of them, or a seeded sample of `max_rows` keeping every out-of-scope one."""
+    everything = list(range(len(labels)))
+    if max_rows is None or len(labels) <= max_rows:
+        return everything
+    out = [i for i in everything if labels[i] == OUT_OF_SCOPE]
+    rest = [i for i in everything if labels[i] != OUT_OF_SCOPE]
+    sample = random.Random(0).sample(rest, max(0, max_rows - len(out)))
+    return sorted(out + sample)
+
+
 def out_of_fold_rows(kb: KnowledgeBase, params: dict[str, float | int], settings: DecisionSettings,
-                     folds: int, progress: Callable[[str], None] | None = None) -> list[Row]:
-    """Rank every example with a matcher fitted without its fold; return one Row per example."""
+                     folds: int, progress: Callable[[str], None] | None = None,
+                     max_rows: int | None = None) -> list[Row]:
+    """Rank the examples with a matcher fitted without their fold; return one Row per example ranked.
+
+    `max_rows` bounds the questions ranked (a seeded sample, every out-of-scope example kept):
+    the decision has few parameters, and ranking every example of a large data set would cost
+    more than fitting it.
+    """
     texts, labels = training_data(kb)
     fold_of = assign_folds(labels, folds)
+    scored = _scored(labels, fold_of, max_rows)
     rows: list[Row] = []
     for f in range(folds):
         if progress:
@@ -75,7 +93,7 @@ def out_of_fold_rows(kb: KnowledgeBase, params: dict[str, float | int], settings
         train = [i for i in range(len(texts)) if fold_of[i] != f]
         matcher = IntentMatcher(**params).fit([texts[i] for i in train], [labels[i] for i in train])  # type: ignore[arg-type]
         ranker = Ranker(kb, matcher, settings)
-        for i in (i for i in range(len(texts)) if fold_of[i] == f):
+        for i in (i for i in scored if fold_of[i] == f):
             ranking = ranker.rank(texts[i], focused_subjects(kb, texts[i]))
             allowed = ranking.allowed
             if not allowed:
@@ -139,7 +157,7 @@ def fit_decision_cached(kb: KnowledgeBase, params: dict[str, float | int], setti
             return DecisionModel.from_json(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a stale or damaged cache is learned again below
-    rows = out_of_fold_rows(kb, params, settings, settings.calibration_folds)
+    rows = out_of_fold_rows(kb, params, settings, settings.calibration_folds, max_rows=settings.calibration_rows)
     model = fit_model(rows, settings.target_precision)
     if path is not None:
         try:

@@ -59,6 +59,7 @@ class DecisionSettings:
     clarify_threshold: float = 0.30  # probability of being right above which choices are offered
     clarify_spread: float = 0.15  # runner-ups ranked this close to the best are offered with it
     calibration_folds: int = 4  # folds of the out-of-fold questions the decision is learned from
+    calibration_rows: int = 2500  # at most this many of them are ranked (a seeded sample)
     subject_bonus: float = 0.1
     coverage_weight: float = 0.3
     max_uncovered: float = 0.34
@@ -130,17 +131,19 @@ def _sections() -> dict[str, type]:
 _FIXED_SECTIONS = ("paths", "logging")
 _PATH_KEYS = tuple(f.name for f in fields(Paths))
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TEXT_LANGUAGES = ("fr", "en")  # the normalisations bot/text.py has
 # Generic rules on the values, by key name; a rule naming a key that does not exist is ignored.
 _SHARE_RE = re.compile(r"(_threshold|_weight|_precision|_spread|_bonus|^margin|^max_uncovered)$")  # 0-1
 _PERCENT_KEYS = {"near_duplicate_score"}  # rapidfuzz scores, 0-100
 _POSITIVE = {"matcher.char_ngram_min", "matcher.shortlist", "matcher.classifier_c", "matcher.classifier_temperature",
-             "decision.max_suggestions", "decision.calibration_folds", "dialogue.context_ttl_seconds",
+             "decision.max_suggestions", "decision.calibration_folds", "decision.calibration_rows",
+             "dialogue.context_ttl_seconds",
              "maintenance.min_examples", "maintenance.log_max_bytes", "telegram.flood_messages",
              "telegram.flood_seconds"}
-_RANGES = {"telegram.webhook_port": (1, 65535), "telegram.startup_retries": (-1, None),
+_RANGES = {"decision.calibration_folds": (2, None), "telegram.webhook_port": (1, 65535),
+           "telegram.startup_retries": (-1, None),
            "telegram.auth_retries": (-1, None)}
-_ORDERINGS = (("decision.clarify_threshold", "decision.answer_threshold"),
-              ("matcher.char_ngram_min", "matcher.char_ngram_max"))
+_ORDERINGS = (("matcher.char_ngram_min", "matcher.char_ngram_max"),)
 
 
 def _unknown(path: Path, where: str, key: str, known: Iterable[str], what: str) -> str:
@@ -280,6 +283,9 @@ def load_config(path: str | Path | None = None) -> Config:
     settings = {name: _section(cls, raw.get(name, {}), name, path, problems) for name, cls in sections.items()}
     config = Config(path=path, paths=paths, log_level=_log_level(raw, path, problems), **settings)
     problems += _orderings(config, path)
+    if config.text.language not in TEXT_LANGUAGES:
+        problems.append(f"{path}: text.language: must be one of {', '.join(TEXT_LANGUAGES)}, "
+                        f"got {config.text.language!r}")
     if problems:
         raise ConfigError("\n".join(problems))
     return config
