@@ -108,13 +108,19 @@ def _explain(engine: Engine, questions: object, dialog: bool, as_json: bool = Fa
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    """Talk with the bot in the terminal (/aide, /sujets, /reload, /quit; Ctrl-D exits).
+    """Talk with the bot in the terminal (/aide, /sujets, /debug, /reload, /quit; Ctrl-D exits).
 
+    --debug (or /debug) shows, for each message, the ranked intents, their scores, the key-term
+    guard's verdict and the rule that decided.
     Example: faqbot chat
+             faqbot chat --debug
     """
-    from bot.channels.console import chat
+    from bot.channels.console import chat, slow_notice
 
-    return chat(_engine(_config(args)), language=_language(args))
+    config = _config(args)
+    with slow_notice(sys.stdout, enabled=sys.stdin.isatty()):  # the index is rebuilt after a data change: say so
+        engine = _engine(config)
+    return chat(engine, language=_language(args), debug=args.debug)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -373,7 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dialog", action="store_true", help="treat all lines as one conversation")
     p.add_argument("--explain", action="store_true", help="show why each answer was chosen (JSON with --json)")
     p.add_argument("--lang", choices=LANG_CHOICES, default="auto", help=LANG_HELP)
-    add("chat", cmd_chat).add_argument("--lang", choices=LANG_CHOICES, default="auto", help=LANG_HELP)
+    p = add("chat", cmd_chat)
+    p.add_argument("--lang", choices=LANG_CHOICES, default="auto", help=LANG_HELP)
+    p.add_argument("--debug", action="store_true", help="show the ranked intents, scores, guard and decision")
     p = add("eval", cmd_eval)
     p.add_argument("--json", action="store_true", help="print metrics, per-intent scores, sweep and failures as JSON")
     p.add_argument("--set", type=Path, default=None, help="folder with questions.toml and dialogs.toml")

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import sys
-from collections.abc import Iterable
+import textwrap
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.dialogue import Conversation
 from bot.engine import Engine, Reply
@@ -23,20 +28,94 @@ HELP = french_typography(
     "Posez votre question en français, même avec des fautes ou sans accents, par exemple :\n"
     "  « c'est quoi la DCI ? », « qui dirige le SSI de Nouakchott ? », « et son mail ? »\n"
     "Quand je propose une liste numérotée, tapez le numéro de votre choix.\n"
-    "Commandes : /sujets (sujets et exemples), /aide, /reload (recharger les données), /quit."
+    "Commandes : /sujets (sujets et questions, à choisir par leur numéro), /aide, /reload (recharger les "
+    "données), /debug (pourquoi cette réponse), /quit."
 )
 GOODBYE = french_typography("Au revoir !")
 PROMPT = "> "
+CHANNEL = "console"  # the channel the unanswered log records
+SLOW_SECONDS = 0.5
+PREPARING = french_typography("Un instant : je prépare les données (première question après une modification)…")
+DEBUG_ON = french_typography("Mode débogage activé : intentions classées, scores, garde et décision. "
+                             "/debug pour l'arrêter.")
+DEBUG_OFF = french_typography("Mode débogage arrêté.")
 HISTORY_FILE = Path.home() / ".faqbot_history"
+
+
+def topics_menu(engine: Engine) -> tuple[str, list[str]]:
+    """Return the /sujets text, every question numbered, and the intents in the order of their numbers."""
+    kb = engine.kb
+    lines = ["Sujets et questions possibles (tapez un numéro pour avoir la réponse) :"]
+    menu: list[str] = []
+    for topic, intents in kb.topic_intents.items():
+        if intents:
+            lines.append(f"\n{topic.title}")
+        for intent in intents:
+            menu.append(intent)
+            lines.append(f"  {len(menu):>2}. {kb.answer_of(intent).title}")
+    return french_typography("\n".join(lines)), menu
 
 
 def topics_text(engine: Engine) -> str:
     """List the topics with their questions, as /sujets shows them."""
-    lines = ["Sujets et questions possibles :"]
-    for topic in engine.kb.topics:
-        lines.append(f"\n{topic.title}")
-        lines.extend(f"  - {engine.kb.answers[a].title}" for a in topic.answers)
-    return french_typography("\n".join(lines))
+    return topics_menu(engine)[0]
+
+
+def wrap(text: str, width: int) -> str:
+    """Wrap each line of `text` to `width` columns, keeping its indentation ("  1. ...") for what follows."""
+    if width <= 0:
+        return text
+    out = []
+    for line in text.split("\n"):
+        stripped = line.lstrip(" ")
+        indent = " " * (len(line) - len(stripped))
+        marker = re.match(r"(\d+\.|-|•)\s", stripped)
+        hanging = indent + " " * (marker.end() if marker else 0)
+        out.append(textwrap.fill(line, width, subsequent_indent=hanging, break_long_words=False,
+                                 break_on_hyphens=False) if len(line) > width else line)
+    return "\n".join(out)
+
+
+@contextmanager
+def slow_notice(out: TextIO, text: str = "", after: float = SLOW_SECONDS, enabled: bool = True) -> Iterator[None]:
+    """Say `text` if what runs inside takes longer than `after` seconds (a first answer after a data change).
+
+    Only for a person at a terminal (`enabled`): scripts reading the output get nothing extra.
+    """
+    if not enabled:
+        yield
+        return
+    timer = threading.Timer(after, lambda: (out.write((text or PREPARING) + "\n"), out.flush()))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    """Read a field of the explanation, a dict or a dataclass."""
+    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
+
+
+def debug_text(reply: Reply, top: int = 5) -> str:
+    """Show why the engine replied so: ranked intents, scores, guard verdicts, rule and decision."""
+    e = reply.explanation
+    lines = [f"[debug] normalised: {_get(e, 'normalized') or '-'}"]
+    for n, c in enumerate(_get(e, "candidates") or [], 1):
+        if n > top:
+            break
+        guard = _get(c, "guard") or {}
+        verdict = "guard ok" if _get(guard, "passed", True) else "guard refused"
+        uncovered = _get(guard, "uncovered") or ()
+        if uncovered:
+            verdict += f" (uncovered: {', '.join(uncovered)})"
+        lines.append(f"[debug] {n}. {_get(c, 'intent')}  score {float(_get(c, 'score', 0.0)):.3f}  {verdict}")
+    lines.append(f"[debug] rule: {_get(e, 'rule') or '-'}")
+    decided = f"{reply.status} {reply.intent}" if reply.intent else reply.status
+    lines.append(f"[debug] decision: {decided} (confidence {reply.confidence:.2f})")
+    return "\n".join(lines)
 
 
 def reload_text(engine: Engine) -> str:
@@ -54,16 +133,16 @@ def ask(engine: Engine, questions: Iterable[str], out: TextIO, as_json: bool, di
     """Answer each question; one conversation for all of them when `dialog`; in `language` if given."""
     shared = Conversation(language_choice=language)
     for question in questions:
-        reply = engine.reply(question, shared if dialog else Conversation(language_choice=language))
+        reply = engine.reply(question, shared if dialog else Conversation(language_choice=language), channel=CHANNEL)
         _print_reply(reply, out, as_json)
     return 0
 
 
-def _print_reply(reply: Reply, out: TextIO, as_json: bool) -> None:
+def _print_reply(reply: Reply, out: TextIO, as_json: bool, width: int = 0) -> None:
     if as_json:
         out.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
     else:
-        out.write(reply.text + "\n\n")
+        out.write(wrap(reply.text, width) + "\n\n")
     out.flush()
 
 
@@ -88,17 +167,37 @@ def _enable_line_editing() -> None:
     atexit.register(save)
 
 
-def chat(engine: Engine, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, language: str = "") -> int:
-    """Run the interactive console until /quit, Ctrl-D or Ctrl-C."""
+def chat(engine: Engine, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, language: str = "",
+         debug: bool = False, width: int | None = None) -> int:
+    """Run the interactive console until /quit, Ctrl-D or Ctrl-C.
+
+    Lines are wrapped to `width` (the terminal's when output is a terminal; not wrapped otherwise).
+    """
     interactive = stdin.isatty()
     if interactive:
         _enable_line_editing()
-    out.write(WELCOME + "\n\n")
+    if width is None:
+        width = shutil.get_terminal_size().columns - 1 if out.isatty() else 0
+    out.write(wrap(WELCOME, width) + "\n\n")
     conversation = Conversation(language_choice=language)
+    state: dict[str, Any] = {"debug": debug, "menu": []}  # the menu: intents /sujets just numbered
+
+    def show_topics() -> str:
+        text, state["menu"] = topics_menu(engine)
+        return text
+
+    def toggle_debug() -> str:
+        state["debug"] = not state["debug"]
+        return DEBUG_ON if state["debug"] else DEBUG_OFF
+
+    def reload() -> str:
+        with slow_notice(out, enabled=interactive):
+            return reload_text(engine)
+
     commands = {"/langue": lambda: choose_language(conversation, line),
                 "/language": lambda: choose_language(conversation, line),
-                "/aide": lambda: HELP, "/help": lambda: HELP, "/sujets": lambda: topics_text(engine),
-                "/reload": lambda: reload_text(engine)}
+                "/aide": lambda: HELP, "/help": lambda: HELP, "/sujets": show_topics, "/debug": toggle_debug,
+                "/reload": reload}
     while True:
         try:
             line = input(PROMPT) if interactive else _read_line(stdin, out)
@@ -106,15 +205,23 @@ def chat(engine: Engine, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, la
             out.write("\n" + GOODBYE + "\n")
             return 0
         command = line.strip().split(" ", 1)[0].lower()
+        menu, state["menu"] = state["menu"], []
         if command in ("/quit", "/exit", "/q"):
             out.write(GOODBYE + "\n")
             return 0
         if command in commands:
-            out.write(commands[command]() + "\n\n")
+            out.write(wrap(commands[command](), width) + "\n\n")
         elif command.startswith("/"):
             out.write(french_typography(f"Commande inconnue : {command}. Tapez /aide.") + "\n\n")
         else:
-            _print_reply(engine.reply(line, conversation), out, as_json=False)
+            with slow_notice(out, enabled=interactive):
+                if menu and line.strip().isdigit() and 1 <= int(line) <= len(menu):
+                    reply = engine.answer_intent(menu[int(line) - 1], conversation)
+                else:
+                    reply = engine.reply(line, conversation, channel=CHANNEL)
+            if state["debug"]:
+                out.write(wrap(debug_text(reply), width) + "\n")
+            _print_reply(reply, out, as_json=False, width=width)
         out.flush()
 
 
