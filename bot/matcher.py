@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.writable import warn_unwritable
+
 if TYPE_CHECKING:
     from bot.knowledge import KnowledgeBase
 
@@ -557,6 +559,6 @@ def fit_cached(kb: KnowledgeBase, params: dict[str, float | int], cache_dir: Pat
             for old in path.parent.glob("index-*.npz"):
                 if old != path:
                     old.unlink(missing_ok=True)
-        except OSError:
-            pass  # a read-only install still works, it just refits at start-up
+        except OSError as exc:  # a read-only install still works, it just refits at start-up
+            warn_unwritable("index cache", path, exc, "every start rebuilds the index (a few seconds)")
     return matcher

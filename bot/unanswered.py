@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bot.writable import warn_unwritable
+
 MAX_QUESTION_CHARS = 1000
 
 
@@ -48,8 +50,9 @@ class UnansweredLog:
                     os.write(fd, line)
                 finally:
                     os.close(fd)
-            except OSError:
-                pass  # losing a log line is better than failing the user's question
+            except OSError as exc:  # losing a log line is better than failing the user's question
+                warn_unwritable("unanswered log", self.path, exc, "clarify/fallback questions are not recorded for "
+                                "`faqbot review`")
 
     def _rotate_if_needed(self, incoming: int) -> None:
         try:
