@@ -301,9 +301,11 @@ class Engine:
         no subject, those the rest of the message names are kept and written after it.
         """
         kb, known = state.kb, state.guard.vocabulary
-        # A part counts by its words the data knows (« re » of « re-bonjour » is too short to count).
-        clause = asking_clause(question, lambda part: sum(len(t) > 2 and t in known
-                                                          for t in content_tokens(kb.normalize(part))))
+        clause = asking_clause(
+            question,
+            key_terms=lambda part: sum(t in known for t in content_tokens(kb.normalize(part))),
+            # « Re-bonjour, », « une petite question : »: no content word of three letters or more
+            is_filler=lambda part: not [t for t in content_tokens(kb.normalize(part)) if len(t) > 2])
         normalized = kb.normalize(clause)  # normalize() reads at most MAX_TEXT_CHARS
         named = focused_subjects(kb, normalized)
         if clause != question and not named:

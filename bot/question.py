@@ -30,12 +30,13 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END_RE.split(text) if s.strip(" .!?;\n")]
 
 
-def asking_clause(text: str, key_terms: Callable[[str], int]) -> str:
-    """Return the part of `text` that asks, judged by how many key terms (`key_terms`) each part has.
+def asking_clause(text: str, key_terms: Callable[[str], int], is_filler: Callable[[str], bool]) -> str:
+    """Return the part of `text` that asks.
 
     The asking sentence is the last one ending in « ? », else the last interrogative one, else the
-    one with the most key terms; then a leading greeting or filler (« Bonjour, », « une petite
-    question : ») without key terms is dropped. A message of one plain sentence is returned whole.
+    one with the most key terms (`key_terms`); then a leading greeting or filler (« Bonjour, »,
+    « une petite question : », for which `is_filler` is true) is dropped. A message of one plain
+    sentence is returned whole.
     """
     parts = sentences(text)
     clause = text
@@ -46,7 +47,7 @@ def asking_clause(text: str, key_terms: Callable[[str], int]) -> str:
         clause = asking[-1] if asking else max(usable, key=key_terms)
     while True:
         head, sep, rest = _LEADING_FILLER_RE.match(clause).groups()  # type: ignore[union-attr]
-        if not sep or len(rest.split()) < _MIN_CLAUSE_WORDS or key_terms(head) or _INTERROGATIVE_RE.search(head):
+        if not sep or len(rest.split()) < _MIN_CLAUSE_WORDS or not is_filler(head) or _INTERROGATIVE_RE.search(head):
             return clause
         clause = rest
 
