@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 
 from bot.engine import Engine
@@ -82,3 +84,20 @@ def test_interactive_review_assigns_skips_and_quits(run_faqbot, data_copy: Path)
     assert "parlez-vous" not in (data_copy.parent / "intents" / "out-of-scope.toml").read_text(encoding="utf-8")
     again = run_faqbot("review", "--config", str(data_copy))
     assert "parlez-vous anglais" in again.stdout and "depuis combien de temps" not in again.stdout
+
+
+def test_the_readme_review_loop_runs_as_written(run_faqbot, data_copy: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- review-example -->\n```\n")[1].split("```\n<!-- /review-example -->")[0]
+    root = data_copy.parent
+    write_log(root / "var" / "unanswered.jsonl",
+              [STAFF[0], *STAFF, "???", "parlez-vous anglais ?"])
+    steps = ["$ " + step for step in block.split("$ ") if step.strip()]
+    assert len(steps) == 3
+    for step in steps:
+        command, _, expected = step.partition("\n")
+        result = run_faqbot(*shlex.split(command)[2:], "--config", str(data_copy))
+        assert result.returncode == 0, result.stderr
+        got = result.stdout.replace(f"{root}/", "")
+        # Confidences move a little whenever the data or the matcher changes; the rest must read as written.
+        assert re.sub(r"\(0\.\d\d\)", "(…)", got.strip()) == re.sub(r"\(0\.\d\d\)", "(…)", expected.strip())
