@@ -295,13 +295,13 @@ def write_synthetic_kb(config: Any, size: int, root: Path, queries: int, seed: i
 
 
 def _copy_vocabulary(config: Any, root: Path) -> None:
-    """Write the shipped data's vocabulary (acronyms, subjects, facets, synonyms) and a config.toml under `root`."""
-    for folder, drop, target in ((config.paths.knowledge, "answers", "knowledge"),
-                                 (config.paths.intents, "intents", "intents")):
+    """Write the shipped data's vocabulary (acronyms, subjects, facets, synonyms: no questions) and a config.toml."""
+    for folder, drop, target in ((config.paths.knowledge, {"answers"}, "knowledge"),
+                                 (config.paths.intents, {"intents", "out_of_scope"}, "intents")):
         (root / target).mkdir(parents=True)
         for path in sorted(folder.glob("*.toml")):
             with path.open("rb") as fh:
-                raw = {k: v for k, v in tomllib.load(fh).items() if k != drop}
+                raw = {k: v for k, v in tomllib.load(fh).items() if k not in drop}
             if set(raw) - {"topic", "title"}:  # vocabulary worth keeping
                 (root / target / path.name).write_text(dump_toml(raw), encoding="utf-8")
     write_config(config.path, root / "config.toml", {
