@@ -125,16 +125,21 @@ def fit_model(rows: Sequence[Row], target_precision: float) -> DecisionModel:
 
 
 def answer_threshold(probabilities: Sequence[float], right: Sequence[int], target_precision: float) -> float:
-    """Return the lowest threshold (>= MIN_THRESHOLD) whose answered rows reach the target precision."""
+    """Return the lowest threshold (>= MIN_THRESHOLD) at which the answered rows reach the target precision.
+
+    The precision above a threshold is estimated from the model's probabilities and the observed
+    outcomes together (their mean): the observed share alone jumps with each row near the top.
+    """
     order = sorted(zip(probabilities, right, strict=True), key=lambda pr: -pr[0])
     best = 1.0
-    answered = correct = 0
+    answered = 0
+    expected = 0.0
     for p, ok in order:
-        answered += 1
-        correct += ok
         if p < MIN_THRESHOLD:
             break
-        if correct / answered >= target_precision:
+        answered += 1
+        expected += (p + ok) / 2
+        if expected / answered >= target_precision:
             best = p
     return round(max(best, MIN_THRESHOLD), 4)
 

@@ -58,8 +58,8 @@ class DecisionSettings:
     target_precision: float = 0.97  # the answer threshold is learned to reach this out-of-fold precision
     clarify_threshold: float = 0.30  # probability of being right above which choices are offered
     clarify_spread: float = 0.15  # runner-ups ranked this close to the best are offered with it
-    calibration_folds: int = 4  # folds of the out-of-fold questions the decision is learned from
-    calibration_rows: int = 2500  # at most this many of them are ranked (a seeded sample)
+    calibration_folds: int = 3  # folds of the out-of-fold questions the decision is learned from
+    calibration_rows: int = 1500  # at most this many of them are ranked (a seeded sample)
     subject_bonus: float = 0.1
     coverage_weight: float = 0.3
     max_uncovered: float = 0.34

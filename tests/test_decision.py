@@ -49,8 +49,10 @@ def test_parse_choice_reads_ascii_digits_and_refusals_only(text: str, choice: in
 def test_answer_threshold_is_the_lowest_reaching_the_target() -> None:
     probabilities = [0.99, 0.95, 0.90, 0.80, 0.70, 0.60]
     right = [1, 1, 1, 0, 1, 0]
-    assert answer_threshold(probabilities, right, 1.0) == 0.90
+    # Estimated precision above each threshold: the mean of (probability + outcome) / 2 over the rows above it.
+    assert answer_threshold(probabilities, right, 0.95) == 0.90
     assert answer_threshold(probabilities, right, 0.8) == 0.70
+    assert answer_threshold(probabilities, right, 1.0) == 1.0  # a probability is never 1
     assert answer_threshold(probabilities, [0] * 6, 0.9) == 1.0  # never reached: answer nothing
 
 
