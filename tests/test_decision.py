@@ -121,3 +121,27 @@ def test_a_pending_choice_is_picked_by_number(engine: Engine) -> None:
     reply = engine.reply("2", conversation)
     assert (reply.status, reply.intent) == (ANSWERED, "ssi.definition")
     assert engine.reply("²", Conversation(suggestions=("dci.definition",))).status in (FALLBACK, CLARIFY)
+
+
+def test_check_says_whether_the_svm_is_fitted_and_the_learned_threshold(run_faqbot) -> None:
+    import json
+
+    result = run_faqbot("check", "--json")
+    model = json.loads(result.stdout)["model"]
+    assert result.returncode == 0
+    assert model["classifier_fitted"] is True and model["out_of_scope_examples"] > 0
+    assert 0.5 <= model["answer_threshold"] < 1.0
+    text = run_faqbot("check").stdout
+    assert "the SVM is fitted" in text and f"answer above probability {model['answer_threshold']:.2f}" in text
+
+
+def test_an_svm_over_its_budget_is_not_fitted_and_check_says_so(config, tmp_path) -> None:
+    import dataclasses
+
+    from bot.tools.model import describe, format_model
+
+    paths = dataclasses.replace(config.paths, cache=tmp_path / "cache")
+    small = dataclasses.replace(config, paths=paths, matcher=dataclasses.replace(config.matcher, classifier_budget=0))
+    summary = describe(Engine(small, log_unanswered=False))
+    assert summary["classifier_fitted"] is False
+    assert "the SVM is NOT fitted" in format_model(summary)
