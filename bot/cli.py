@@ -83,28 +83,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     engine = _engine(_config(args))
     questions = [_argument_question(args.question)] if args.question else _stdin_questions()
+    render = None
     if args.explain:
-        return _explain(engine, questions, args.dialog, args.json, _language(args))
-    return ask(engine, questions, sys.stdout, as_json=args.json, dialog=args.dialog, language=_language(args))
+        from functools import partial
+
+        from bot.tools.catalog import render_explanation
+
+        render = partial(render_explanation, kb=engine.kb, as_json=args.json)
+    return ask(engine, questions, sys.stdout, as_json=args.json, dialog=args.dialog, language=_language(args),
+               render=render)
 
 
 def _language(args: argparse.Namespace) -> str:
     """Return the language --lang forces ("" for auto: each message's own)."""
     return "" if args.lang == "auto" else args.lang
-
-
-def _explain(engine: Engine, questions: object, dialog: bool, as_json: bool = False, language: str = "") -> int:
-    from bot.dialogue import Conversation
-    from bot.tools.catalog import format_explanation
-
-    shared = Conversation(language_choice=language)
-    for question in questions:  # type: ignore[attr-defined]
-        reply = engine.reply(question, shared if dialog else Conversation(language_choice=language))
-        if as_json:
-            print(json.dumps({**reply.to_json(), "explanation": reply.explanation}, ensure_ascii=False, indent=2))
-        else:
-            print(format_explanation(reply, engine.kb) + "\n", flush=True)
-    return EXIT_OK
 
 
 def cmd_chat(args: argparse.Namespace) -> int:

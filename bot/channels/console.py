@@ -8,7 +8,7 @@ import shutil
 import sys
 import textwrap
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -129,12 +129,19 @@ def reload_text(engine: Engine) -> str:
 
 
 def ask(engine: Engine, questions: Iterable[str], out: TextIO, as_json: bool, dialog: bool,
-        language: str = "") -> int:
-    """Answer each question; one conversation for all of them when `dialog`; in `language` if given."""
+        language: str = "", render: Callable[[Reply], str] | None = None) -> int:
+    """Answer each question; one conversation for all of them when `dialog`; in `language` if given.
+
+    `render` turns each reply into the text to print (`faqbot ask --explain`); by default the answer.
+    """
     shared = Conversation(language_choice=language)
     for question in questions:
         reply = engine.reply(question, shared if dialog else Conversation(language_choice=language), channel=CHANNEL)
-        _print_reply(reply, out, as_json)
+        if render is None:
+            _print_reply(reply, out, as_json)
+        else:
+            out.write(render(reply))
+            out.flush()
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +88,10 @@ def _guard_text(guard: dict[str, Any]) -> str:
     if guard.get("foreign_subjects"):
         reasons.append(f"other subject {', '.join(guard['foreign_subjects'])}")
     return "guard: refused, " + "; ".join(reasons or ["refused"])
+
+
+def render_explanation(reply: Reply, kb: KnowledgeBase, as_json: bool = False) -> str:
+    """Return what `faqbot ask --explain` prints for one reply: the explanation as text, or as JSON."""
+    if as_json:
+        return json.dumps({**reply.to_json(), "explanation": reply.explanation}, ensure_ascii=False, indent=2) + "\n"
+    return format_explanation(reply, kb) + "\n\n"
