@@ -29,6 +29,7 @@ from bot.matcher import OUT_OF_SCOPE, IntentMatcher, index_key, training_data
 from bot.ranking import Ranker
 
 MIN_THRESHOLD = 0.5  # never answer what the model thinks more likely wrong than right
+MIN_LANGUAGE_ROWS = 150  # a language with fewer out-of-fold questions uses the threshold learned on all
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Row:
     fold: int
     predicted: str | None  # the best allowed candidate (None: the guard vetoed all)
     x: tuple[float, ...]
+    language: str = "fr"
 
     @property
     def right(self) -> bool:
@@ -63,6 +65,17 @@ def assign_folds(labels: Sequence[str], folds: int, seed: int = 0) -> list[int]:
     return fold
 
 
+def _languages(kb: KnowledgeBase) -> dict[str, str]:
+    """Return the language of each normalised example: its intent's language list, or detected (out of scope)."""
+    from bot.language import detect
+
+    found = {kb.normalize(q): detect(q, kb) or "fr" for q in kb.out_of_scope}
+    for intent in kb.intents.values():
+        for language, examples in intent.by_language.items():
+            found.update((kb.normalize(e), language) for e in examples)
+    return found
+
+
 def _scored(labels: Sequence[str], fold_of: Sequence[int], max_rows: int | None) -> list[int]:
     """Return the examples to rank: all of them, or a seeded sample of `max_rows` keeping every out-of-scope one."""
     everything = list(range(len(labels)))
@@ -84,6 +97,7 @@ def out_of_fold_rows(kb: KnowledgeBase, params: dict[str, float | int], settings
     more than fitting it.
     """
     texts, labels = training_data(kb)
+    language_of = _languages(kb)
     fold_of = assign_folds(labels, folds)
     scored = _scored(labels, fold_of, max_rows)
     rows: list[Row] = []
@@ -96,11 +110,12 @@ def out_of_fold_rows(kb: KnowledgeBase, params: dict[str, float | int], settings
         for i in (i for i in scored if fold_of[i] == f):
             ranking = ranker.rank(texts[i], focused_subjects(kb, texts[i]))
             allowed = ranking.allowed
+            language = language_of.get(texts[i], "fr")
             if not allowed:
-                rows.append(Row(texts[i], labels[i], f, None, ()))
+                rows.append(Row(texts[i], labels[i], f, None, (), language))
                 continue
             x = tuple(features(ranking, allowed[0], allowed[1] if len(allowed) > 1 else None))
-            rows.append(Row(texts[i], labels[i], f, allowed[0].intent, x))
+            rows.append(Row(texts[i], labels[i], f, allowed[0].intent, x, language))
     return rows
 
 
@@ -120,8 +135,15 @@ def fit_model(rows: Sequence[Row], target_precision: float) -> DecisionModel:
     model = DecisionModel(tuple(float(c) for c in lr.coef_[0]), float(lr.intercept_[0]), tuple(mean.tolist()),
                           tuple(scale.tolist()), MIN_THRESHOLD)
     probabilities = [model.probability(r.x) for r in scored]
+    right = y.tolist()
+    thresholds = {}
+    for language in sorted({r.language for r in scored}):
+        mine = [i for i, r in enumerate(scored) if r.language == language]
+        if len(mine) >= MIN_LANGUAGE_ROWS:
+            thresholds[language] = answer_threshold([probabilities[i] for i in mine], [right[i] for i in mine],
+                                                    target_precision)
     return DecisionModel(model.coef, model.intercept, model.mean, model.scale,
-                         answer_threshold(probabilities, y.tolist(), target_precision))
+                         answer_threshold(probabilities, right, target_precision), thresholds)
 
 
 def answer_threshold(probabilities: Sequence[float], right: Sequence[int], target_precision: float) -> float:
@@ -212,7 +234,7 @@ def cross_validate(rows: Sequence[Row], settings: DecisionSettings) -> list[Fold
         right = wrong = rejected = clarified = 0
         for r in held:
             p = model.probability(r.x) if r.x else 0.0
-            answered = p >= model.answer_threshold
+            answered = p >= model.threshold(r.language)
             clarified += (not answered) and p >= settings.clarify_threshold
             if r.label == OUT_OF_SCOPE:
                 rejected += not answered

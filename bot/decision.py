@@ -8,8 +8,8 @@ the probability that answering it is right. That probability is the reply's conf
 - a candidate the key-term guard vetoes (a subject it is not about, a datum it does not give)
   is dropped first;
 - the best remaining candidate is answered when the probability reaches the model's answer
-  threshold, learned as the lowest one whose out-of-fold precision reaches
-  ``[decision] target_precision``;
+  threshold for the question's language, learned as the lowest one whose out-of-fold precision
+  reaches ``[decision] target_precision``;
 - up to ``max_suggestions`` choices are offered when it reaches ``clarify_threshold``: the
   candidates ranked within ``clarify_spread`` of the best one;
 - otherwise the engine falls back.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from bot.config import DecisionSettings
 from bot.ranking import Evidence, Ranking, vetoed
@@ -59,13 +59,22 @@ def features(ranking: Ranking, best: Evidence, runner_up: Evidence | None) -> li
 
 @dataclass(frozen=True)
 class DecisionModel:
-    """A fitted logistic regression over standardised FEATURES, and the answer threshold learned with it."""
+    """A fitted logistic regression over standardised FEATURES, and the answer thresholds learned with it.
+
+    `answer_threshold` is learned on every out-of-fold question, `thresholds` on the questions of
+    each language that has enough of them: a language the matcher ranks less well needs a higher one.
+    """
 
     coef: tuple[float, ...]
     intercept: float
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     answer_threshold: float
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def threshold(self, language: str) -> float:
+        """Return the answer threshold for questions in `language`."""
+        return self.thresholds.get(language, self.answer_threshold)
 
     def probability(self, x: Sequence[float]) -> float:
         """Return the probability that answering the candidate described by `x` is right."""
@@ -80,7 +89,7 @@ class DecisionModel:
     def from_json(cls, text: str) -> DecisionModel:
         raw = json.loads(text)
         return cls(tuple(raw["coef"]), raw["intercept"], tuple(raw["mean"]), tuple(raw["scale"]),
-                   raw["answer_threshold"])
+                   raw["answer_threshold"], dict(raw.get("thresholds", {})))
 
 
 @dataclass(frozen=True)
@@ -94,8 +103,8 @@ class Decision:
     rule: str
 
 
-def decide(ranking: Ranking, model: DecisionModel, settings: DecisionSettings) -> Decision:
-    """Answer, clarify or fall back on a ranked question."""
+def decide(ranking: Ranking, model: DecisionModel, settings: DecisionSettings, language: str = "fr") -> Decision:
+    """Answer, clarify or fall back on a ranked question asked in `language`."""
     allowed = ranking.allowed
     if not allowed:
         rule = "the key-term guard vetoed every candidate" if ranking.candidates else "no candidate"
@@ -103,12 +112,12 @@ def decide(ranking: Ranking, model: DecisionModel, settings: DecisionSettings) -
     best = allowed[0]
     runner_up = allowed[1] if len(allowed) > 1 else None
     p = round(model.probability(features(ranking, best, runner_up)), 4)
-    if p >= model.answer_threshold:
-        return Decision(ANSWERED, best.intent, p, (), f"probability {p:.2f} >= answer threshold "
-                                                      f"{model.answer_threshold:.2f}")
+    threshold = model.threshold(language)
+    if p >= threshold:
+        return Decision(ANSWERED, best.intent, p, (), f"probability {p:.2f} >= answer threshold {threshold:.2f}")
     offered = tuple(c.intent for c in allowed if c.score >= best.score - settings.clarify_spread)
     if p >= settings.clarify_threshold and offered:
         return Decision(CLARIFY, best.intent, p, offered[: settings.max_suggestions],
-                        f"probability {p:.2f} < answer threshold {model.answer_threshold:.2f}: clarify")
+                        f"probability {p:.2f} < answer threshold {threshold:.2f}: clarify")
     return Decision(FALLBACK, best.intent, p, (), f"probability {p:.2f} < clarify threshold "
                                                   f"{settings.clarify_threshold:.2f}")

@@ -138,8 +138,13 @@ class Engine:
 
     @property
     def answer_threshold(self) -> float:
-        """Return the probability of being right above which the engine answers (learned out of fold)."""
-        return self._state.model.answer_threshold
+        """Return the probability of being right above which the engine answers French (learned out of fold)."""
+        return self._state.model.threshold(DEFAULT_LANGUAGE)
+
+    @property
+    def answer_thresholds(self) -> dict[str, float]:
+        """Return the answer threshold learned for each language (and "*" for the others)."""
+        return {"*": self._state.model.answer_threshold, **self._state.model.thresholds}
 
     def reload(self) -> list[Problem]:
         """Load the data again and swap it in; on errors keep serving the old data and return them."""
@@ -290,7 +295,7 @@ class Engine:
             intent = kb.intent_for(described[0], last_facet)
             if intent is not None:  # "et l'ASI ?": the same question about another subject
                 explanation["rule"] = f"same facet {last_facet!r} asked about {described[0]!r}"
-                return self._answered(state, question, intent.id, state.model.answer_threshold, explanation)
+                return self._answered(state, question, intent.id, state.model.threshold(_LANGUAGE.get()), explanation)
         return direct
 
     @staticmethod
@@ -323,7 +328,7 @@ class Engine:
         if (not facet and last_intent in kb.intents and pointing_back
                 and state.guard.answer_says(normalized, last_intent)):
             explanation["rule"] = f"follow-up: the last answer ({last_intent!r}) says what is asked"
-            return self._answered(state, question, last_intent, state.model.answer_threshold, explanation)
+            return self._answered(state, question, last_intent, state.model.threshold(_LANGUAGE.get()), explanation)
         if direct.status == ANSWERED and kb.intents[direct.intent].subject in ("", subject):  # type: ignore[index]
             return direct
         completed = f"{normalized} {kb.subjects[subject].aliases[0]}"
@@ -332,11 +337,13 @@ class Engine:
         if intent is not None:
             score = next((c.score for c in ranking.candidates if c.intent == intent.id), 0.0)
             explanation["rule"] = f"follow-up: facet {facet!r} of the conversation's subject {subject!r}"
-            return self._answered(state, question, intent.id, max(score, state.model.answer_threshold), explanation)
+            confidence = max(score, state.model.threshold(_LANGUAGE.get()))
+            return self._answered(state, question, intent.id, confidence, explanation)
         # The guard judges what the user wrote: the appended subject must not vouch for unknown words.
         within = tuple(replace(c, verdict=state.guard.check(normalized, c.intent)) for c in ranking.candidates
                        if kb.intents[c.intent].subject == subject)
-        decision = decide(replace(ranking, candidates=within), state.model, self.config.decision)
+        decision = decide(replace(ranking, candidates=within), state.model, self.config.decision,
+                          _LANGUAGE.get())
         if decision.status == ANSWERED:
             explanation["rule"] = f"follow-up matched within the conversation's subject {subject!r}: {decision.rule}"
             return self._answered(state, question, decision.intent, decision.confidence, explanation)  # type: ignore[arg-type]
@@ -356,7 +363,7 @@ class Engine:
         """Decide on the question alone: answer, clarify or fall back."""
         explanation = dict(explanation)
         ranking = state.ranker.rank(normalized, named)
-        decision = decide(ranking, state.model, self.config.decision)
+        decision = decide(ranking, state.model, self.config.decision, _LANGUAGE.get())
         explanation["candidates"] = [_describe(c) for c in ranking.candidates]
         explanation["out_of_scope"] = ranking.out_of_scope
         explanation["rule"] = decision.rule
