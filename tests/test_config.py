@@ -70,3 +70,14 @@ def test_every_command_refuses_a_bad_log_level_without_traceback(run_faqbot, tmp
 def test_the_shipped_config_is_valid() -> None:
     config = load_config(REPO / "config.toml")
     assert config.log_level == "WARNING"
+
+
+def test_a_missing_default_config_explains_the_non_editable_install(monkeypatch, tmp_path: Path) -> None:
+    missing = tmp_path / "site-packages" / "config.toml"
+    monkeypatch.setattr("bot.config.DEFAULT_CONFIG", missing)
+    monkeypatch.delenv("FAQBOT_CONFIG", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    message = str(caught.value)
+    assert message.startswith(f"{missing}: configuration file not found; pass --config PATH or set FAQBOT_CONFIG")
+    assert "pip install -e ." in message
