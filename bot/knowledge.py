@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.language import TRANSLATED
 from bot.messages import subject_name
-from bot.problems import KnowledgeError, Lines, Problem
+from bot.problems import KnowledgeError, Lines, Problem, unclosed_line
 from bot.text import Lexicon, PhraseFinder, french_typography, normalize
 
 
@@ -218,7 +218,7 @@ class _Collector:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             match = _TOML_LINE_RE.search(str(exc))
-            line = int(match.group(1)) if match else _unclosed_line(text)
+            line = int(match.group(1)) if match else unclosed_line(text)
             self.add(path, line, "-", f"TOML syntax error: {exc}; fix the syntax (quotes, brackets, commas)")
             return None
 
@@ -257,25 +257,6 @@ def _item(table: Any) -> str:
     if not isinstance(table, dict) or "id" not in table:
         return "?"
     return table["id"] if isinstance(table["id"], str) else f"id = {table['id']!r}"
-
-
-def _unclosed_line(text: str) -> int | None:
-    """Return the line of the outermost bracket never closed ("Unclosed array (at end of document)")."""
-    depth, opened, quote = 0, None, ""
-    for number, line in enumerate(text.splitlines(), 1):
-        for ch in line:
-            if quote:
-                quote = "" if ch == quote else quote
-            elif ch in "\"'":
-                quote = ch
-            elif ch == "#":
-                break
-            elif ch == "[":
-                depth += 1
-                opened = number if depth == 1 else opened
-            elif ch == "]":
-                depth = max(depth - 1, 0)
-    return opened if depth else None
 
 
 def _check_file_keys(col: _Collector, path: Path, raw: dict[str, Any], allowed: dict[str, type]) -> None:

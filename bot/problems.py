@@ -84,3 +84,22 @@ class Lines:
         pattern = re.compile(regex)
         return {m.group(1) for path in sorted(folder.glob("*.toml")) for line in self.of(path)
                 if (m := pattern.match(line))}
+
+
+def unclosed_line(text: str) -> int | None:
+    """Return the line of the outermost bracket never closed ("Unclosed array (at end of document)")."""
+    depth, opened, quote = 0, None, ""
+    for number, line in enumerate(text.splitlines(), 1):
+        for ch in line:
+            if quote:
+                quote = "" if ch == quote else quote
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "#":
+                break
+            elif ch == "[":
+                depth += 1
+                opened = number if depth == 1 else opened
+            elif ch == "]":
+                depth = max(depth - 1, 0)
+    return opened if depth else None
