@@ -41,13 +41,19 @@ def test_dialogs_keep_their_context(report: EvalReport) -> None:
     assert report.metrics()["dialog_success"] == 1.0, "\n".join(report.failures)
 
 
-@pytest.mark.parametrize("folder", ["eval", "holdout"])
+@pytest.mark.parametrize("folder", ["eval", "holdout", "holdout2"])
 def test_training_examples_are_not_evaluation_questions(kb, config, folder: str) -> None:
+    import tomllib
+
     from bot.tools.evaluation import load_evaluation
 
-    questions, dialogs = load_evaluation(config.path.parent / "tests" / folder)
+    root = config.path.parent / "tests" / folder
+    questions, dialogs = load_evaluation(root)
     asked = {kb.normalize(q.text) for q in questions} | {kb.normalize(t.text) for d in dialogs for t in d.turns}
+    for extra in sorted(root.glob("questions_*.toml")):  # the English and Arabic held-out questions
+        asked |= {kb.normalize(q["text"]) for q in tomllib.loads(extra.read_text(encoding="utf-8"))["questions"]}
     examples = {kb.normalize(e) for intent in kb.intents.values() for e in intent.examples}
+    examples |= {kb.normalize(q) for q in kb.out_of_scope}  # the out-of-scope class is training data too
     assert sorted(asked & examples) == []
 
 
