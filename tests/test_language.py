@@ -219,7 +219,7 @@ def test_an_english_dialog_with_follow_ups_in_the_console(run_faqbot, kb: Knowle
 
 
 def test_an_arabic_dialog_with_follow_ups_in_the_console(run_faqbot) -> None:
-    replies = _dialog(run_faqbot, ["من يرأس مصلحة الأمن الداخلي في نواكشوط؟", "وبريده الإلكتروني؟", "ورقم الفاكس؟"],
+    replies = _dialog(run_faqbot, ["من هو رئيس مصلحة الأمن الداخلي في نواكشوط؟", "وبريده الإلكتروني؟", "ورقم الفاكس؟"],
                       "--lang", "auto")
     assert [r["intent"] for r in replies] == ["nouakchott.chef", "nouakchott.courriel", "nouakchott.fax"]
     assert [r["language"] for r in replies] == ["ar", "ar", "ar"]
@@ -256,3 +256,54 @@ def test_subjects_are_named_in_each_language_like_the_french_name() -> None:
     assert subject_name("le SSI de Nouakchott", "ssi of nouakchott", "en") == "the SSI of Nouakchott"
     assert subject_name("la DCI", "مديرية التعاون الدولي", "ar") == "مديرية التعاون الدولي (DCI)"
     assert subject_name("Interpol", "", "en") == "Interpol"
+
+
+# -- Telegram, against the fake Bot API server ------------------------------------------------------------
+
+
+async def _telegram_ask(api, text: str, user: dict) -> str:
+    from fakebotapi import plain_text
+
+    api.send_text(text, user)
+    call = await api.wait_call("sendMessage", chat_id=user["id"])
+    return plain_text(call.text, call.params.get("parse_mode"))
+
+
+async def test_an_english_and_an_arabic_dialog_on_telegram(start_bot, fake_api) -> None:
+    from fakebotapi import OTHER_USER, USER
+
+    await start_bot()
+    first = await _telegram_ask(fake_api, "who heads the SSI in Nouakchott?", USER)
+    assert "Tristan Coudert" in first and message("unofficial", "en") in first
+    second = await _telegram_ask(fake_api, "and his email?", USER)
+    assert EMAIL in second and second.startswith("What is the e-mail address")
+    arabic = await _telegram_ask(fake_api, "من هو رئيس مصلحة الأمن الداخلي في نواكشوط؟", OTHER_USER)
+    assert is_arabic(arabic) and message("unofficial", "ar") in arabic
+    mail = await _telegram_ask(fake_api, "وبريده الإلكتروني؟", OTHER_USER)
+    assert FSI + EMAIL + PDI in mail and is_arabic(mail)
+
+
+async def test_langue_buttons_choose_the_language(start_bot, fake_api, kb: KnowledgeBase) -> None:
+    from fakebotapi import USER
+
+    await start_bot()
+    fake_api.send_text("/langue", USER)
+    menu = await fake_api.wait_call("sendMessage", chat_id=USER["id"])
+    assert [label for label, _ in menu.buttons] == ["Français", "English", "العربية", "Automatique"]
+    fake_api.press(menu, menu.button("English"))
+    edited = await fake_api.wait_call("editMessageText", chat_id=USER["id"])
+    assert edited.text == message("language_set", "en")
+    answer = await _telegram_ask(fake_api, "qu'est-ce que la DCI ?", USER)
+    assert answer.startswith(kb.answers["dci.definition"].titles["en"])
+    assert (await _telegram_ask(fake_api, "/langue auto", USER)) == message("language_auto", "en")
+    french = await _telegram_ask(fake_api, "qu'est-ce que la DCI ?", USER)
+    assert french.startswith(kb.answers["dci.definition"].title)
+
+
+async def test_telegram_language_is_a_hint_for_start_only(start_bot, fake_api, kb: KnowledgeBase) -> None:
+    arabic_user = {"id": 1010, "is_bot": False, "first_name": "Sidi", "language_code": "ar"}
+    await start_bot()
+    welcome = await _telegram_ask(fake_api, "/start", arabic_user)
+    assert is_arabic(welcome)
+    answer = await _telegram_ask(fake_api, "qu'est-ce que la DCI ?", arabic_user)  # what the user writes decides
+    assert answer.startswith(kb.answers["dci.definition"].title)

@@ -64,9 +64,10 @@ async def test_start_registers_the_menu_and_offers_topic_buttons(start_bot, fake
     assert welcome.params["parse_mode"] == "HTML"
     assert seen(welcome).startswith("Bonjour\u00a0! Je réponds à vos questions")
     assert [label for label, _ in welcome.buttons] == [t.title for t in kb.topics if t.id != "conversation"]
-    assert fake_api.commands_for() == ["start", "sujets", "contact", "source", "aide"]
+    assert fake_api.commands_for() == ["start", "sujets", "contact", "source", "aide", "langue"]
     admin_scope = {"type": "chat", "chat_id": ADMIN["id"]}
-    assert fake_api.commands_for(admin_scope) == ["start", "sujets", "contact", "source", "aide", "reload", "stats"]
+    assert fake_api.commands_for(admin_scope) == ["start", "sujets", "contact", "source", "aide", "langue", "reload",
+                                                  "stats"]
 
 
 @pytest.mark.parametrize("command", [c.command for c in PUBLIC_COMMANDS + ADMIN_COMMANDS] + ["help"])

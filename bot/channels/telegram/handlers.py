@@ -37,7 +37,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram import render, texts
+from bot.channels.telegram import languages, render, texts
 from bot.channels.telegram.render import escape
 from bot.channels.telegram.store import Store
 from bot.channels.telegram.transport import NotSure
@@ -99,7 +99,8 @@ class FaqBot:
         """Add every handler; within group 0 the first matching handler wins, so order matters."""
         new = filters.UpdateType.MESSAGE  # edited messages are ignored
         commands = {"start": self.start, "aide": self.help, "help": self.help, "sujets": self.topics,
-                    "contact": self.contact, "source": self.source, "reload": self.reload, "stats": self.stats}
+                    "contact": self.contact, "source": self.source, "reload": self.reload, "stats": self.stats,
+                    "langue": self.language, "language": self.language}
         # 1. Known commands, in private chats and groups (PTB skips /cmd@otherbot).
         for name, callback in commands.items():
             app.add_handler(CommandHandler(name, callback, filters=new))
@@ -132,16 +133,26 @@ class FaqBot:
 
     # -- commands --------------------------------------------------------------------------
     async def start(self, update: Update, context: Context) -> None:
-        """Welcome the user and offer the topics."""
-        await update.effective_message.reply_html(escape(texts.WELCOME), reply_markup=self._topics_keyboard())
+        """Welcome the user and offer the topics (in Telegram's language of the user for a new chat)."""
+        language = languages.hint(self.store.chat(update.effective_chat.id).conversation, update.effective_user)
+        await update.effective_message.reply_html(escape(texts.text("WELCOME", language)),
+                                                  reply_markup=self._topics_keyboard(language))
 
     async def help(self, update: Update, context: Context) -> None:
         """Explain how to ask."""
-        await update.effective_message.reply_html(escape(texts.HELP.format(username=context.bot.username)))
+        help_text = texts.text("HELP", self._language(update)).format(username=context.bot.username)
+        await update.effective_message.reply_html(escape(help_text))
 
     async def topics(self, update: Update, context: Context) -> None:
         """Open the topic browser."""
-        await update.effective_message.reply_html(escape(texts.TOPICS_PROMPT), reply_markup=self._topics_keyboard())
+        language = self._language(update)
+        await update.effective_message.reply_html(escape(texts.text("TOPICS_PROMPT", language)),
+                                                  reply_markup=self._topics_keyboard(language))
+
+    async def language(self, update: Update, context: Context) -> None:
+        """Let the user choose the language of the answers (buttons; « /langue en » works too)."""
+        text, markup = languages.command(self.store.chat(update.effective_chat.id).conversation, context.args or [])
+        await update.effective_message.reply_html(escape(text), reply_markup=markup)
 
     async def contact(self, update: Update, context: Context) -> None:
         """Show the SSI's contact details (the answer named in config)."""
@@ -169,7 +180,7 @@ class FaqBot:
         await update.effective_message.reply_html(render.stats_text(self.store.stats, self.started))
 
     async def unknown_command(self, update: Update, context: Context) -> None:
-        await update.effective_message.reply_html(escape(texts.UNKNOWN_COMMAND))
+        await update.effective_message.reply_html(escape(texts.text("UNKNOWN_COMMAND", self._language(update))))
 
     # -- messages ----------------------------------------------------------------------------
     async def question(self, update: Update, context: Context) -> None:
@@ -189,7 +200,7 @@ class FaqBot:
         await self._send(context, message.chat_id, reply, quote)
 
     async def not_text(self, update: Update, context: Context) -> None:
-        await update.effective_message.reply_html(escape(texts.NON_TEXT))
+        await update.effective_message.reply_html(escape(texts.text("NON_TEXT", self._language(update))))
 
     async def inline(self, update: Update, context: Context) -> None:
         """Offer up to three answers as articles for `@bot question`."""
@@ -218,28 +229,34 @@ class FaqBot:
         data = query.data or ""
         if query.message is None:  # a message sent through inline mode: none of ours has buttons
             return texts.STALE_BUTTON
+        if data.startswith(languages.DATA):
+            chosen = languages.choose(self.store.chat(query.message.chat.id).conversation, data)
+            await self._show(query, context, escape(chosen), None)
+            return None
         target = render.decode(data, self.engine.kb, self.settings.hidden_topics)
         if target is None:
             await self._stale(query, context, data)
             return texts.STALE_BUTTON
         state = self.store.chat(query.message.chat.id)
+        language = languages.current(state.conversation)
         if target.kind == render.NONE:
             reply = self.engine.none_of_these(state.conversation)
             self.engine.log_refusal(state.last_question, CHANNEL, "none_of_these")
             state.last_question = ""
             await self._send(context, query.message.chat.id, reply)
         elif target.kind == render.MENU:
-            await self._show(query, context, escape(texts.TOPICS_PROMPT), self._topics_keyboard())
+            await self._show(query, context, escape(texts.text("TOPICS_PROMPT", language)),
+                             self._topics_keyboard(language))
         elif target.kind == render.TOPIC:
             topic = next(t for t in self.engine.kb.topics if t.id == target.ids[0])
-            text = f"<b>{escape(topic.title)}</b>\n{escape(texts.TOPIC_PROMPT)}"
-            await self._show(query, context, text, render.topic_keyboard(self.engine.kb, topic))
+            text = f"<b>{escape(topic.title_in(language))}</b>\n{escape(texts.text('TOPIC_PROMPT', language))}"
+            await self._show(query, context, text, render.topic_keyboard(self.engine.kb, topic, language))
         elif target.kind == render.BROWSE:
             topic = next(t for t in self.engine.kb.topics if t.id == target.ids[0])
             intent = render.intent_for_answer(self.engine.kb, target.ids[1])
             reply = replace(self.engine.answer_intent(intent, state.conversation), related=())
             first, *rest = render.render_reply(reply)  # curated answers fit one message; the rest follows if not
-            await self._show(query, context, first, render.browse_keyboard(topic))
+            await self._show(query, context, first, render.browse_keyboard(topic, language))
             for chunk in rest:
                 await context.bot.send_message(query.message.chat.id, chunk)
         else:
@@ -283,7 +300,8 @@ class FaqBot:
             await context.bot.send_message(chat_id, chunk, reply_parameters=to,
                                            reply_markup=render.reply_keyboard(reply) if last else None)
 
-    async def _show(self, query: CallbackQuery, context: Context, text: str, markup: InlineKeyboardMarkup) -> None:
+    async def _show(self, query: CallbackQuery, context: Context, text: str,
+                    markup: InlineKeyboardMarkup | None) -> None:
         """Show `text` in the pressed button's message; in a new message if that one cannot be edited."""
         message = query.message
         if message.is_accessible:
@@ -342,18 +360,22 @@ class FaqBot:
     def _articles(self, text: str) -> list[InlineQueryResultArticle]:
         reply = self.engine.reply(text, Conversation(), channel=INLINE_CHANNEL)
         intents = [reply.intent] if reply.status == ANSWERED and reply.intent else [s.intent for s in reply.suggestions]
-        return [self._article(intent) for intent in intents[:INLINE_RESULTS]]
+        return [self._article(intent, reply.language) for intent in intents[:INLINE_RESULTS]]
 
-    def _article(self, intent: str) -> InlineQueryResultArticle:
-        reply = replace(self.engine.answer_intent(intent, Conversation()), related=())
+    def _article(self, intent: str, language: str) -> InlineQueryResultArticle:
+        reply = replace(self.engine.answer_intent(intent, Conversation(), language=language), related=())
         result_id = intent if len(intent.encode()) <= 64 else hashlib.sha1(intent.encode()).hexdigest()
         return InlineQueryResultArticle(
             result_id, reply.title,
             InputTextMessageContent(render.render_reply(reply)[0], parse_mode=ParseMode.HTML),
             description=render.split_text(reply.text, INLINE_DESCRIPTION)[0])
 
-    def _topics_keyboard(self) -> InlineKeyboardMarkup:
-        return render.topics_keyboard(self.engine.kb, self.settings.hidden_topics)
+    def _topics_keyboard(self, language: str = "fr") -> InlineKeyboardMarkup:
+        return render.topics_keyboard(self.engine.kb, self.settings.hidden_topics, language)
+
+    def _language(self, update: Update) -> str:
+        """Return the language of the update's chat."""
+        return languages.current(self.store.chat(update.effective_chat.id).conversation)
 
     def _is_admin(self, update: Update) -> bool:
         return update.effective_user is not None and update.effective_user.id in self.settings.admin_ids

@@ -86,15 +86,17 @@ def render_reply(reply: Reply) -> list[str]:
     A clarify's numbered list becomes buttons (see `reply_keyboard`); other texts are the engine's.
     """
     heading = f"{reply.title}\n\n" if reply.status == ANSWERED and reply.title else ""
-    footer = f"\n\n{texts.SEE_ALSO}" if reply.related else ""
-    text = texts.CLARIFY_TEXT if reply.status == CLARIFY and reply.suggestions else reply.text
+    see_also = texts.text("SEE_ALSO", reply.language)
+    footer = f"\n\n{see_also}" if reply.related else ""
+    clarify = reply.status == CLARIFY and reply.suggestions
+    text = texts.text("CLARIFY_TEXT", reply.language) if clarify else reply.text
     if units(heading) > TEXT_LIMIT // 4:  # an absurdly long title (a data error): split it like the text
         heading, text = "", heading + text
     chunks = [escape(p) for p in split_text(text, TEXT_LIMIT - units(heading) - units(footer))] or [""]
     if heading:
         chunks[0] = f"<b>{escape(reply.title)}</b>\n\n{chunks[0]}"
     if footer:
-        chunks[-1] += f"\n\n<i>{escape(texts.SEE_ALSO)}</i>"
+        chunks[-1] += f"\n\n<i>{escape(see_also)}</i>"
     return chunks
 
 
@@ -235,20 +237,21 @@ def reply_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """Suggestions plus "none of these" for a clarify, related questions for an answer."""
     if reply.status == CLARIFY and reply.suggestions:
         return keyboard([(s.title, encode(ANSWER, s.intent)) for s in reply.suggestions]
-                        + [(texts.NONE_OF_THESE, encode(NONE))])
+                        + [(texts.text("NONE_OF_THESE", reply.language), encode(NONE))])
     if reply.status == ANSWERED and reply.related:
         return keyboard([(s.title, encode(ANSWER, s.intent)) for s in reply.related])
     return None
 
 
-def topics_keyboard(kb: KnowledgeBase, hidden_topics: Iterable[str]) -> InlineKeyboardMarkup:
-    return keyboard([(t.title, encode(TOPIC, t.id)) for t in visible_topics(kb, hidden_topics)])
+def topics_keyboard(kb: KnowledgeBase, hidden_topics: Iterable[str], language: str = "fr") -> InlineKeyboardMarkup:
+    return keyboard([(t.title_in(language), encode(TOPIC, t.id)) for t in visible_topics(kb, hidden_topics)])
 
 
-def topic_keyboard(kb: KnowledgeBase, topic: Topic) -> InlineKeyboardMarkup:
-    rows = [(kb.answers[a].title, encode(BROWSE, topic.id, a)) for a in topic.answers if a in kb.answers]
-    return keyboard(rows + [(texts.BACK_TO_TOPICS, encode(MENU))])
+def topic_keyboard(kb: KnowledgeBase, topic: Topic, language: str = "fr") -> InlineKeyboardMarkup:
+    rows = [(kb.answers[a].title_in(language), encode(BROWSE, topic.id, a)) for a in topic.answers if a in kb.answers]
+    return keyboard(rows + [(texts.text("BACK_TO_TOPICS", language), encode(MENU))])
 
 
-def browse_keyboard(topic: Topic) -> InlineKeyboardMarkup:
-    return keyboard([(texts.BACK_TO_QUESTIONS, encode(TOPIC, topic.id)), (texts.BACK_TO_TOPICS, encode(MENU))])
+def browse_keyboard(topic: Topic, language: str = "fr") -> InlineKeyboardMarkup:
+    return keyboard([(texts.text("BACK_TO_QUESTIONS", language), encode(TOPIC, topic.id)),
+                     (texts.text("BACK_TO_TOPICS", language), encode(MENU))])

@@ -6,6 +6,7 @@ module's values. Texts with ``{placeholders}`` are filled with ``str.format``.
 
 from __future__ import annotations
 
+from bot.messages import in_language
 from bot.text import french_typography
 
 WELCOME = french_typography(
@@ -72,8 +73,89 @@ PUBLIC_COMMANDS = (
     ("contact", "Coordonnées du SSI de Nouakchott"),
     ("source", "D'où viennent ces informations"),
     ("aide", "Comment poser vos questions"),
+    ("langue", "Langue des réponses – Language – اللغة"),
 )
 ADMIN_COMMANDS = (
     ("reload", "Recharger les données (administrateurs)"),
     ("stats", "Statistiques des questions (administrateurs)"),
 )
+
+
+# -- English and Arabic (issue 15): the same texts; `text(name, language)` picks one -------------
+TRANSLATIONS: dict[str, dict[str, str]] = {
+    "en": {
+        "WELCOME": ("Hello! I answer your questions about the DCI (Directorate for International Cooperation), "
+                    "the internal security attachés (ASI) and the internal security service (SSI) of Nouakchott, "
+                    "based on a page of the French Embassy in Mauritania dated 05/11/2015.\n\n"
+                    "Write your question in your own words, or choose a topic below. /langue changes the language."),
+        "HELP": ("How to use me:\n"
+                 "• Write your question in English, French or Arabic, even with typos, for example "
+                 "“Who heads the SSI of Nouakchott?”, then “And his email?”.\n"
+                 "• When I am not sure I understood, I suggest questions: tap the right one.\n"
+                 "• In a group, mention me (@{username}) or reply to one of my messages.\n"
+                 "• In any chat, type @{username} followed by your question.\n\n"
+                 "Commands:\n"
+                 "/sujets – browse the topics and their questions\n"
+                 "/contact – the contact details of the SSI of Nouakchott\n"
+                 "/source – where this information comes from, and its date\n"
+                 "/langue – the language of my answers\n"
+                 "/aide – this message"),
+        "TOPICS_PROMPT": "Choose a topic:",
+        "TOPIC_PROMPT": "Choose a question:",
+        "BACK_TO_TOPICS": "← All topics",
+        "BACK_TO_QUESTIONS": "← Back to the questions",
+        "NONE_OF_THESE": "None of these questions",
+        "CLARIFY_TEXT": "I am not sure I understood. Did you mean:\nTap the right question below, or rephrase yours.",
+        "SEE_ALSO": "See also:",
+        "NON_TEXT": "I only understand written questions. Please send me your question as a text message.",
+        "UNKNOWN_COMMAND": "I do not know this command. Type /aide to see what I can do.",
+        "STALE_BUTTON": "This button is no longer valid.",
+        "STALE_MENU": "This button is no longer valid: the topics have changed. Choose a topic:",
+        "NOT_AVAILABLE": "This information is not available at the moment.",
+        "FLOOD": "You are sending many messages in a row. One moment, please: I answer each of them, in order.",
+        "ERROR": "Sorry, a technical problem prevented me from answering. Please try again in a moment.",
+        "INLINE_START": "Ask the bot my question",
+    },
+    "ar": {
+        "WELCOME": ("مرحبًا! أجيب عن أسئلتكم حول مديرية التعاون الدولي (DCI) وملحقي الأمن الداخلي (ASI) "
+                    "ومصلحة الأمن الداخلي (SSI) في نواكشوط، استنادًا إلى صفحة لسفارة فرنسا في موريتانيا "
+                    "بتاريخ 05/11/2015.\n\n"
+                    "اكتبوا سؤالكم بكلماتكم الخاصة، أو اختاروا موضوعًا أدناه. الأمر /langue يغيّر اللغة."),
+        "HELP": ("طريقة الاستخدام:\n"
+                 "• اكتبوا سؤالكم بالعربية أو الفرنسية أو الإنجليزية، ولو مع أخطاء إملائية، مثلًا "
+                 "«من يرأس مصلحة الأمن الداخلي في نواكشوط؟» ثم «وبريده الإلكتروني؟».\n"
+                 "• إذا لم أكن متأكدًا من أنني فهمت، أقترح عليكم أسئلة: اضغطوا على السؤال المناسب.\n"
+                 "• في مجموعة، اذكروني (@{username}) أو ردّوا على إحدى رسائلي.\n"
+                 "• في أي محادثة، اكتبوا @{username} متبوعًا بسؤالكم.\n\n"
+                 "الأوامر:\n"
+                 "/sujets – تصفّح المواضيع وأسئلتها\n"
+                 "/contact – بيانات الاتصال بمصلحة الأمن الداخلي في نواكشوط\n"
+                 "/source – مصدر هذه المعلومات وتاريخها\n"
+                 "/langue – لغة الإجابات\n"
+                 "/aide – هذه الرسالة"),
+        "TOPICS_PROMPT": "اختاروا موضوعًا:",
+        "TOPIC_PROMPT": "اختاروا سؤالًا:",
+        "BACK_TO_TOPICS": "→ كل المواضيع",
+        "BACK_TO_QUESTIONS": "→ العودة إلى الأسئلة",
+        "NONE_OF_THESE": "لا شيء من هذه الأسئلة",
+        "CLARIFY_TEXT": ("لست متأكدًا من أنني فهمت سؤالكم. هل تقصدون:\n"
+                         "اضغطوا على السؤال المناسب أدناه، أو أعيدوا صياغة سؤالكم."),
+        "SEE_ALSO": "انظر أيضًا:",
+        "NON_TEXT": "لا أفهم إلا الأسئلة المكتوبة. يُرجى إرسال سؤالكم في رسالة نصية.",
+        "UNKNOWN_COMMAND": "لا أعرف هذا الأمر. اكتبوا /aide لمعرفة ما يمكنني فعله.",
+        "STALE_BUTTON": "هذا الزر لم يعد صالحًا.",
+        "STALE_MENU": "هذا الزر لم يعد صالحًا: تغيّرت المواضيع. اختاروا موضوعًا:",
+        "NOT_AVAILABLE": "هذه المعلومة غير متاحة حاليًا.",
+        "FLOOD": "ترسلون رسائل كثيرة متتالية. لحظة من فضلكم: سأجيب عن كل منها بالترتيب.",
+        "ERROR": "عذرًا، حالت مشكلة تقنية دون الإجابة. يُرجى المحاولة مجددًا بعد قليل.",
+        "INLINE_START": "طرح سؤالي على البوت",
+    },
+}
+
+
+def text(name: str, language: str) -> str:
+    """Return the text `name` of this module in `language` (French when it has no translation)."""
+    translated = TRANSLATIONS.get(language, {}).get(name)
+    if translated is None:
+        return globals()[name]
+    return in_language(translated, language)
