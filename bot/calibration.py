@@ -5,7 +5,9 @@ fold a matcher is fitted on the other folds, and every question of the fold is r
 allowed candidate's FEATURES, and whether answering it would be right (the labelled intent; never
 for an out-of-scope question), make one row. A logistic regression fitted on those rows is the
 decision model; its answer threshold is the lowest probability whose out-of-fold precision
-reaches ``target_precision``. The same rows give `faqbot eval --cross-validation` its figures.
+reaches ``target_precision``, and the share of uncovered key terms above which the guard vetoes a
+candidate is chosen by the same cross-validation. These rows give `faqbot eval --cross-validation`
+its figures.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from bot.decision import DecisionModel, features
 from bot.dialogue import focused_subjects
 from bot.knowledge import KnowledgeBase
 from bot.matcher import OUT_OF_SCOPE, IntentMatcher, index_key, training_data
-from bot.ranking import Ranker
+from bot.ranking import Ranker, Ranking
 
 MIN_THRESHOLD = 0.5  # never answer what the model thinks more likely wrong than right
+SHARES = (0.5, 0.67, 1.0)  # shares of uncovered key terms the guard may veto above, besides max_uncovered
 MIN_LANGUAGE_ROWS = 150  # a language with fewer out-of-fold questions uses the threshold learned on all
 
 
@@ -87,10 +90,21 @@ def _scored(labels: Sequence[str], fold_of: Sequence[int], max_rows: int | None)
     return sorted(out + sample)
 
 
-def out_of_fold_rows(kb: KnowledgeBase, params: dict[str, float | int], settings: DecisionSettings,
-                     folds: int, progress: Callable[[str], None] | None = None,
-                     max_rows: int | None = None) -> list[Row]:
-    """Rank the examples with a matcher fitted without their fold; return one Row per example ranked.
+@dataclass(frozen=True)
+class Ranked:
+    """One held-out question with its ranking, before the guard's share veto is applied."""
+
+    text: str
+    label: str
+    fold: int
+    language: str
+    ranking: Ranking
+
+
+def out_of_fold_rankings(kb: KnowledgeBase, params: dict[str, float | int], settings: DecisionSettings,
+                         folds: int, progress: Callable[[str], None] | None = None,
+                         max_rows: int | None = None) -> list[Ranked]:
+    """Rank the examples with a matcher fitted without their fold.
 
     `max_rows` bounds the questions ranked (a seeded sample, every out-of-scope example kept):
     the decision has few parameters, and ranking every example of a large data set would cost
@@ -100,26 +114,54 @@ def out_of_fold_rows(kb: KnowledgeBase, params: dict[str, float | int], settings
     language_of = _languages(kb)
     fold_of = assign_folds(labels, folds)
     scored = _scored(labels, fold_of, max_rows)
-    rows: list[Row] = []
+    ranked: list[Ranked] = []
     for f in range(folds):
         if progress:
             progress(f"calibration: fold {f + 1}/{folds}")
         train = [i for i in range(len(texts)) if fold_of[i] != f]
         matcher = IntentMatcher(**params).fit([texts[i] for i in train], [labels[i] for i in train])  # type: ignore[arg-type]
         ranker = Ranker(kb, matcher, settings)
-        for i in (i for i in scored if fold_of[i] == f):
-            ranking = ranker.rank(texts[i], focused_subjects(kb, texts[i]))
-            allowed = ranking.allowed
-            language = language_of.get(texts[i], "fr")
-            if not allowed:
-                rows.append(Row(texts[i], labels[i], f, None, (), language))
-                continue
-            x = tuple(features(ranking, allowed[0], allowed[1] if len(allowed) > 1 else None))
-            rows.append(Row(texts[i], labels[i], f, allowed[0].intent, x, language))
+        ranked.extend(Ranked(texts[i], labels[i], f, language_of.get(texts[i], "fr"),
+                             ranker.rank(texts[i], focused_subjects(kb, texts[i])))
+                      for i in scored if fold_of[i] == f)
+    return ranked
+
+
+def rows_at(ranked: Sequence[Ranked], max_uncovered: float) -> list[Row]:
+    """Return the decision rows of the ranked questions when the guard vetoes above `max_uncovered`."""
+    rows = []
+    for r in ranked:
+        allowed = r.ranking.allowed(max_uncovered)
+        if not allowed:
+            rows.append(Row(r.text, r.label, r.fold, None, (), r.language))
+            continue
+        x = tuple(features(r.ranking, allowed[0], allowed[1] if len(allowed) > 1 else None, max_uncovered))
+        rows.append(Row(r.text, r.label, r.fold, allowed[0].intent, x, r.language))
     return rows
 
 
-def fit_model(rows: Sequence[Row], target_precision: float) -> DecisionModel:
+def learn(ranked: Sequence[Ranked], settings: DecisionSettings) -> tuple[DecisionModel, list[Row]]:
+    """Choose the guard's share veto by cross-validation, then fit the decision on every row at that share.
+
+    Each candidate share (from [decision] max_uncovered, the strictest, to never) is scored on
+    folds the decision was not fitted on by in-scope accuracy plus out-of-scope rejection: two
+    rates, so that the few out-of-scope questions weigh as much as the many in-scope ones. A data set whose questions name free-text things (« define antebellum »)
+    needs a looser veto than one whose every word the page must cover.
+    """
+    best: tuple[float, float] | None = None
+    for share in sorted({settings.max_uncovered, *SHARES}):
+        scores = cross_validate(rows_at(ranked, share), settings, share)
+        in_scope, out = sum(s.in_scope for s in scores), sum(s.out_of_scope for s in scores)
+        balanced = (sum(s.answered_right for s in scores) / max(1, in_scope)
+                    + sum(s.rejected for s in scores) / max(1, out))
+        if best is None or balanced > best[0] + 1e-9:
+            best = (balanced, share)
+    share = best[1] if best else settings.max_uncovered
+    rows = rows_at(ranked, share)
+    return fit_model(rows, settings.target_precision, share), rows
+
+
+def fit_model(rows: Sequence[Row], target_precision: float, max_uncovered: float) -> DecisionModel:
     """Fit the logistic regression on the rows that have a candidate; learn the answer threshold."""
     from sklearn.linear_model import LogisticRegression  # slow import: fitting only
 
@@ -130,10 +172,10 @@ def fit_model(rows: Sequence[Row], target_precision: float) -> DecisionModel:
     scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
     if len(set(y.tolist())) < 2:  # degenerate data: every row right (or wrong)
         return DecisionModel(tuple([0.0] * x.shape[1]), 4.0 if y.all() else -4.0, tuple(mean.tolist()),
-                             tuple(scale.tolist()), MIN_THRESHOLD)
+                             tuple(scale.tolist()), MIN_THRESHOLD, {}, max_uncovered)
     lr = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
     model = DecisionModel(tuple(float(c) for c in lr.coef_[0]), float(lr.intercept_[0]), tuple(mean.tolist()),
-                          tuple(scale.tolist()), MIN_THRESHOLD)
+                          tuple(scale.tolist()), MIN_THRESHOLD, {}, max_uncovered)
     probabilities = [model.probability(r.x) for r in scored]
     right = y.tolist()
     thresholds = {}
@@ -143,7 +185,7 @@ def fit_model(rows: Sequence[Row], target_precision: float) -> DecisionModel:
             thresholds[language] = answer_threshold([probabilities[i] for i in mine], [right[i] for i in mine],
                                                     target_precision)
     return DecisionModel(model.coef, model.intercept, model.mean, model.scale,
-                         answer_threshold(probabilities, right, target_precision), thresholds)
+                         answer_threshold(probabilities, right, target_precision), thresholds, max_uncovered)
 
 
 def answer_threshold(probabilities: Sequence[float], right: Sequence[int], target_precision: float) -> float:
@@ -184,8 +226,8 @@ def fit_decision_cached(kb: KnowledgeBase, params: dict[str, float | int], setti
             return DecisionModel.from_json(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a stale or damaged cache is learned again below
-    rows = out_of_fold_rows(kb, params, settings, settings.calibration_folds, max_rows=settings.calibration_rows)
-    model = fit_model(rows, settings.target_precision)
+    ranked = out_of_fold_rankings(kb, params, settings, settings.calibration_folds, max_rows=settings.calibration_rows)
+    model, _rows = learn(ranked, settings)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -225,11 +267,11 @@ class FoldScore:
         return self.wrong / (self.in_scope + self.out_of_scope) if self.in_scope + self.out_of_scope else 0.0
 
 
-def cross_validate(rows: Sequence[Row], settings: DecisionSettings) -> list[FoldScore]:
+def cross_validate(rows: Sequence[Row], settings: DecisionSettings, max_uncovered: float) -> list[FoldScore]:
     """Score each fold with a decision model fitted on the other folds' rows (nothing it saw is scored)."""
     scores = []
     for f in sorted({r.fold for r in rows}):
-        model = fit_model([r for r in rows if r.fold != f], settings.target_precision)
+        model = fit_model([r for r in rows if r.fold != f], settings.target_precision, max_uncovered)
         held = [r for r in rows if r.fold == f]
         right = wrong = rejected = clarified = 0
         for r in held:

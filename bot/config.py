@@ -56,7 +56,7 @@ class DecisionSettings:
     """How the engine decides; see bot/decision.py and bot/calibration.py."""
 
     target_precision: float = 0.97  # the answer threshold is learned to reach this out-of-fold precision
-    clarify_threshold: float = 0.30  # probability of being right above which choices are offered
+    clarify_threshold: float = 0.20  # probability of being right above which choices are offered
     clarify_spread: float = 0.15  # runner-ups ranked this close to the best are offered with it
     calibration_folds: int = 3  # folds of the out-of-fold questions the decision is learned from
     calibration_rows: int = 1500  # at most this many of them are ranked (a seeded sample)

@@ -5,8 +5,8 @@ questions the matcher did not train on (out-of-fold examples of the intents and 
 out-of-scope class, see `bot.calibration`), turns the best candidate's evidence (`FEATURES`) into
 the probability that answering it is right. That probability is the reply's confidence:
 
-- a candidate the key-term guard vetoes (a subject it is not about, a datum it does not give)
-  is dropped first;
+- a candidate the key-term guard vetoes (a subject it is not about, a datum it does not give,
+  more of the question's key terms uncovered than the learned share) is dropped first;
 - the best remaining candidate is answered when the probability reaches the model's answer
   threshold for the question's language, learned as the lowest one whose out-of-fold precision
   reaches ``[decision] target_precision``;
@@ -43,14 +43,14 @@ FEATURES = (
 )
 
 
-def features(ranking: Ranking, best: Evidence, runner_up: Evidence | None) -> list[float]:
+def features(ranking: Ranking, best: Evidence, runner_up: Evidence | None, max_uncovered: float) -> list[float]:
     """Return the FEATURES of answering `best` (the top allowed candidate of `ranking`)."""
     m = best.matcher
     p1 = m.classifier if m.classifier is not None else m.score
     p2 = 0.0
     if runner_up is not None:
         p2 = runner_up.matcher.classifier if runner_up.matcher.classifier is not None else runner_up.matcher.score
-    above = max((c.score for c in ranking.candidates if vetoed(c.verdict)), default=0.0)
+    above = max((c.score for c in ranking.candidates if vetoed(c.verdict, max_uncovered)), default=0.0)
     return [best.score, best.score - (runner_up.score if runner_up else 0.0), p1, p1 - p2, m.tfidf, m.fuzzy,
             best.coverage, best.verdict.share,
             float(best.subject_named), ranking.out_of_scope, max(0.0, above - best.score),
@@ -71,6 +71,7 @@ class DecisionModel:
     scale: tuple[float, ...]
     answer_threshold: float
     thresholds: dict[str, float] = field(default_factory=dict)
+    max_uncovered: float = 1.0  # the guard's veto on the share of uncovered key terms, learned with the model
 
     def threshold(self, language: str) -> float:
         """Return the answer threshold for questions in `language`."""
@@ -89,7 +90,7 @@ class DecisionModel:
     def from_json(cls, text: str) -> DecisionModel:
         raw = json.loads(text)
         return cls(tuple(raw["coef"]), raw["intercept"], tuple(raw["mean"]), tuple(raw["scale"]),
-                   raw["answer_threshold"], dict(raw.get("thresholds", {})))
+                   raw["answer_threshold"], dict(raw.get("thresholds", {})), raw["max_uncovered"])
 
 
 @dataclass(frozen=True)
@@ -105,13 +106,13 @@ class Decision:
 
 def decide(ranking: Ranking, model: DecisionModel, settings: DecisionSettings, language: str = "fr") -> Decision:
     """Answer, clarify or fall back on a ranked question asked in `language`."""
-    allowed = ranking.allowed
+    allowed = ranking.allowed(model.max_uncovered)
     if not allowed:
         rule = "the key-term guard vetoed every candidate" if ranking.candidates else "no candidate"
         return Decision(FALLBACK, None, 0.0, (), rule)
     best = allowed[0]
     runner_up = allowed[1] if len(allowed) > 1 else None
-    p = round(model.probability(features(ranking, best, runner_up)), 4)
+    p = round(model.probability(features(ranking, best, runner_up, model.max_uncovered)), 4)
     threshold = model.threshold(language)
     if p >= threshold:
         return Decision(ANSWERED, best.intent, p, (), f"probability {p:.2f} >= answer threshold {threshold:.2f}")

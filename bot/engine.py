@@ -364,7 +364,7 @@ class Engine:
         explanation = dict(explanation)
         ranking = state.ranker.rank(normalized, named)
         decision = decide(ranking, state.model, self.config.decision, _LANGUAGE.get())
-        explanation["candidates"] = [_describe(c) for c in ranking.candidates]
+        explanation["candidates"] = [_describe(c, state.model.max_uncovered) for c in ranking.candidates]
         explanation["out_of_scope"] = ranking.out_of_scope
         explanation["rule"] = decision.rule
         if decision.status == ANSWERED:
@@ -403,9 +403,9 @@ class Engine:
         return _msg("help_line", topics=LIST_SEPARATOR[language].join(topics))
 
 
-def _describe(evidence: Evidence) -> dict[str, Any]:
+def _describe(evidence: Evidence, max_uncovered: float) -> dict[str, Any]:
     c, verdict = evidence.matcher, evidence.verdict
     guard = {"uncovered": verdict.uncovered, "share": verdict.share, "foreign_subjects": verdict.foreign_subjects,
-             "passed": verdict.passed, "vetoed": vetoed(verdict)}
+             "passed": verdict.passed, "vetoed": vetoed(verdict, max_uncovered)}
     return {"intent": evidence.intent, "score": evidence.score, "tfidf": c.tfidf, "fuzzy": c.fuzzy,
             "classifier": c.classifier, "coverage": round(evidence.coverage, 4), "example": c.example, "guard": guard}

@@ -44,21 +44,20 @@ class Ranking:
     out_of_scope: float  # the matcher's score of the out-of-scope examples (0 when not ranked)
     key_terms: int  # how many key terms the question has
 
-    @property
-    def allowed(self) -> tuple[Evidence, ...]:
+    def allowed(self, max_uncovered: float) -> tuple[Evidence, ...]:
         """Return the candidates the guard does not veto (see `vetoed`)."""
-        return tuple(c for c in self.candidates if not vetoed(c.verdict))
+        return tuple(c for c in self.candidates if not vetoed(c.verdict, max_uncovered))
 
 
-def vetoed(verdict: GuardVerdict) -> bool:
+def vetoed(verdict: GuardVerdict, max_uncovered: float) -> bool:
     """Tell whether the guard's verdict rules a candidate out, whatever its scores.
 
     A subject the intent is not about, a datum it does not give, the very word asked after
-    « quel » / « combien de » left uncovered, or too large a share of the question's key terms
-    uncovered ([decision] max_uncovered): the intent cannot answer. How much is uncovered below
-    that share is evidence the decision weighs.
+    « quel » / « combien de » left uncovered, or more than `max_uncovered` of the question's key
+    terms uncovered (learned per data set, see bot/calibration.py): the intent cannot answer. How
+    much is uncovered below that share is evidence the decision weighs.
     """
-    return not verdict.passed
+    return verdict.conflict or verdict.asked_uncovered or verdict.share > max_uncovered
 
 
 class Ranker:

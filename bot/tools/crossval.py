@@ -12,7 +12,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from bot.calibration import FoldScore, cross_validate, out_of_fold_rows
+from bot.calibration import FoldScore, cross_validate, learn, out_of_fold_rankings
 from bot.config import Config
 from bot.knowledge import KnowledgeBase
 from bot.matcher import matcher_params
@@ -20,9 +20,10 @@ from bot.matcher import matcher_params
 
 def run(config: Config, kb: KnowledgeBase, folds: int) -> list[FoldScore]:
     """Return the score of each of `folds` folds; progress goes to stderr."""
-    rows = out_of_fold_rows(kb, matcher_params(config.matcher), config.decision, folds,
-                            progress=lambda line: print(line, file=sys.stderr, flush=True))
-    return cross_validate(rows, config.decision)
+    ranked = out_of_fold_rankings(kb, matcher_params(config.matcher), config.decision, folds,
+                                  progress=lambda line: print(line, file=sys.stderr, flush=True))
+    model, rows = learn(ranked, config.decision)  # the guard's share veto chosen as the engine chooses it
+    return cross_validate(rows, config.decision, model.max_uncovered)
 
 
 def totals(scores: list[FoldScore]) -> dict[str, float]:
