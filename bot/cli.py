@@ -128,10 +128,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
              faqbot eval --log && faqbot review
              faqbot eval --set tests/holdout --no-loo   (the held-out set: measure, never tune on it)
              faqbot eval --suite --verbose   (behavioural tests generated from the data, bot/tools/suite.py)
+             faqbot eval --cross-validation 4   (the intents' own examples, fold by fold: tune on this)
     """
     import dataclasses
     from pathlib import Path
 
+    if args.cross_validation is not None:
+        return _cross_validation(args)
     if args.suite:
         from bot.tools.suite import suite_command
 
@@ -181,12 +184,30 @@ def _require_matplotlib() -> None:
         raise CommandError(f"error: --plot needs matplotlib; install it with: {PLOT_HINT}") from None
 
 
+def _cross_validation(args: argparse.Namespace) -> int:
+    from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.tools import crossval
+
+    if args.cross_validation < 2:
+        raise CommandError("error: --cross-validation needs at least 2 folds", EXIT_USAGE)
+    config = _config(args)
+    try:
+        kb = load_knowledge(config.paths.knowledge, config.paths.intents, config.text.language)
+    except KnowledgeError as exc:
+        raise CommandError(f"error: {exc}") from None
+    scores = crossval.run(config, kb, args.cross_validation)
+    print(json.dumps(crossval.as_json(scores), indent=2) if args.json else crossval.format_scores(scores))
+    return EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Check knowledge/ and intents/: one line per problem, `path:line: id: what is wrong and how to fix it`.
 
     Errors (exit 1) break loading, or put in an answer a number, phone number, e-mail, date or
     acronym that the source document does not contain. Warnings (exit 0) deserve a look:
-    repeated or near-duplicate examples, too few examples, answers no intent uses.
+    repeated or near-duplicate examples, too few examples, answers no intent uses. Data that loads
+    is then fitted (or read from the cache): the last lines say whether the SVM is fitted and
+    which answer threshold the decision learned.
     Example: faqbot check
              faqbot check --json
     """
@@ -195,11 +216,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
     problems = check_data(config)
     base = config.path.parent
+    broken = any(p.severity == "error" for p in problems)
+    summary = None
+    if not broken:  # the model of data that loads: fitted now, or read from the cache
+        from bot.tools.model import describe, format_model
+
+        summary = describe(_engine(config, log_unanswered=False))
     if args.json:
-        print(json.dumps(problems_json(problems, base), ensure_ascii=False, indent=2))
+        print(json.dumps({**problems_json(problems, base), "model": summary}, ensure_ascii=False, indent=2))
     else:
-        print(format_problems(problems, base))
-    return EXIT_ERROR if any(p.severity == "error" for p in problems) else EXIT_OK
+        print(format_problems(problems, base) + (f"\n{format_model(summary)}" if summary else ""))
+    return EXIT_ERROR if broken else EXIT_OK
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -385,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "DIR/confusion.png")
     p.add_argument("--log", nargs="?", const="", default=None, metavar="FILE",
                    help="write the clarify/fallback questions to the unanswered log (or FILE), for `faqbot review`")
+    p.add_argument("--cross-validation", type=int, metavar="K", default=None,
+                   help="score K stratified folds of the intents' own examples (matcher and decision fitted without "
+                        "each fold)")
     p.add_argument("--suite", action="store_true",
                    help="run the behavioural test suite generated from the data (tests/suite/templates.toml)")
     p.add_argument("--seed", type=int, default=None, help="--suite: seed of the generated cases (default 11)")
