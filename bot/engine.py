@@ -270,6 +270,9 @@ class Engine:
         normalized, named = self._asked(state, question)
         explanation: dict[str, Any] = {"normalized": normalized, "subjects": named,
                                        "context": list(context) if context else None}
+        if not normalized.strip():  # « ??? », emoji only: no word to understand, nothing to borrow from context
+            explanation["rule"] = "no word in the message"
+            return self._fallback(state, question, 0.0, explanation)
         items = kb.list_items(list_intent)
         position = list_position(normalized) if items else None
         if position is not None:  # "le premier de la liste": an entry of the list just given

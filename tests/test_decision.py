@@ -148,3 +148,12 @@ def test_an_svm_over_its_budget_is_not_fitted_and_check_says_so(config, tmp_path
     summary = describe(Engine(small, log_unanswered=False))
     assert summary["classifier_fitted"] is False
     assert "the SVM is NOT fitted" in format_model(summary)
+
+
+def test_a_message_without_words_after_an_answer_borrows_nothing(engine: Engine) -> None:
+    conversation = Conversation()
+    engine.reply("qui travaille au SSI de Nouakchott ?", conversation)
+    for noise in ("???", "!!", "..."):
+        reply = engine.reply(noise, conversation)
+        assert (reply.status, reply.intent) == (FALLBACK, None)
+        assert "au sujet" not in reply.text
