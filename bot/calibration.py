@@ -29,6 +29,7 @@ from bot.dialogue import focused_subjects
 from bot.knowledge import KnowledgeBase
 from bot.matcher import OUT_OF_SCOPE, IntentMatcher, index_key, training_data
 from bot.ranking import Ranker, Ranking
+from bot.writable import warn_unwritable
 
 MIN_THRESHOLD = 0.5  # never answer what the model thinks more likely wrong than right
 SHARES = (0.5, 0.67, 1.0)  # shares of uncovered key terms the guard may veto above, besides max_uncovered
@@ -145,8 +146,9 @@ def learn(ranked: Sequence[Ranked], settings: DecisionSettings) -> tuple[Decisio
 
     Each candidate share (from [decision] max_uncovered, the strictest, to never) is scored on
     folds the decision was not fitted on by in-scope accuracy plus out-of-scope rejection: two
-    rates, so that the few out-of-scope questions weigh as much as the many in-scope ones. A data set whose questions name free-text things (« define antebellum »)
-    needs a looser veto than one whose every word the page must cover.
+    rates, so that the few out-of-scope questions weigh as much as the many in-scope ones. A data
+    set whose questions name free-text things (« define antebellum ») needs a looser veto than one
+    whose every word the page must cover.
     """
     best: tuple[float, float] | None = None
     for share in sorted({settings.max_uncovered, *SHARES}):
@@ -237,8 +239,8 @@ def fit_decision_cached(kb: KnowledgeBase, params: dict[str, float | int], setti
             for old in path.parent.glob("decision-*.json"):
                 if old != path:
                     old.unlink(missing_ok=True)
-        except OSError:
-            pass  # a read-only install still works, it just learns again at start-up
+        except OSError as exc:
+            warn_unwritable("decision cache", path, exc, "every start learns the decision again (about 10 s)")
     return model
 
 
