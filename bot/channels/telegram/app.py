@@ -86,7 +86,8 @@ def _file_url(base_url: str) -> str:
 
 def rate_limiter(settings: TelegramSettings) -> RetryingRateLimiter:
     """Telegram's limits: `max_messages_per_second` for the bot, 20 a minute in a group."""
-    return RetryingRateLimiter(overall_max_rate=settings.max_messages_per_second, max_retries=RATE_LIMIT_RETRIES)
+    return RetryingRateLimiter(overall_max_rate=0, messages_per_second=settings.max_messages_per_second,
+                               max_retries=RATE_LIMIT_RETRIES)
 
 
 def build_application(engine: Engine, config: Config, token: str, store: Store,

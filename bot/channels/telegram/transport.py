@@ -138,13 +138,39 @@ class RetryingRateLimiter(AIORateLimiter):
     Telegram (`surely_not_sent`). Any other failure is raised: a 400 as it is, an uncertain
     network failure as `NotSure`.
 
-    At most MAX_REQUESTS_IN_FLIGHT requests run at once: the others wait here, in order, rather
-    than in httpx's connection pool, whose bookkeeping grows with the square of its queue.
+    Requests to a chat leave at most `messages_per_second` a second, evenly spaced, in the order
+    they were made (AIORateLimiter's own overall limit is a bucket that lets bursts of its whole
+    rate through: Telegram sees over 30 in some seconds). At most MAX_REQUESTS_IN_FLIGHT requests
+    run at once: the others wait here, in order, rather than in httpx's connection pool, whose
+    bookkeeping grows with the square of its queue.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, messages_per_second: float = 0.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_flight = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
+        self._interval = 1.0 / messages_per_second if messages_per_second > 0 else 0.0
+        self._sent: deque[float] = deque(maxlen=max(1, int(messages_per_second)))  # the last second's sends
+        self._next_slot = 0.0
+
+    async def _slot(self) -> None:
+        """Wait for this request's turn: one every 1/messages_per_second seconds, first come first served,
+        and never more than messages_per_second in any second (requests woken late do not go in a burst)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+        while len(self._sent) == self._sent.maxlen and (wait := self._sent[0] + 1.0 - loop.time()) > 0:
+            await asyncio.sleep(wait)
+        self._sent.append(loop.time())
+
+    def _paced(self, callback: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Coroutine[Any, Any, Any]]:
+        async def paced(*args: Any, **kwargs: Any) -> Any:
+            await self._slot()
+            return await callback(*args, **kwargs)
+
+        return paced
 
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
@@ -152,8 +178,9 @@ class RetryingRateLimiter(AIORateLimiter):
         pauses = iter(SEND_RETRY_DELAYS)
         for attempt in itertools.count(1):
             try:
+                paced = self._paced(callback) if self._interval and data.get("chat_id") is not None else callback
                 async with self._in_flight:
-                    return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+                    return await super().process_request(paced, args, kwargs, endpoint, data, rate_limit_args)
             except NetworkError as exc:
                 chat = data.get("chat_id", "-")
                 if isinstance(exc, BadRequest | NotSure):
