@@ -59,7 +59,7 @@ class DecisionSettings:
     clarify_threshold: float = 0.20  # probability of being right above which choices are offered
     clarify_spread: float = 0.15  # runner-ups ranked this close to the best are offered with it
     calibration_folds: int = 3  # folds of the out-of-fold questions the decision is learned from
-    calibration_rows: int = 1500  # at most this many of them are ranked (a seeded sample)
+    calibration_rows: int = 3000  # at most this many of them are ranked (a seeded sample)
     subject_bonus: float = 0.1
     coverage_weight: float = 0.3
     max_uncovered: float = 0.34

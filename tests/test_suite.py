@@ -37,18 +37,19 @@ TEMPLATES = REPO / "tests" / "suite" / "templates.toml"
 # With the learned decision, the asking clause and typo-tolerant framing words (2026-12-02): grid 0.952
 # (209), typos 0.905 / 0.905 / 0.855 (275 each), persona 0.956, politeness 0.898, keywords 0.983 (231),
 # dir.facet 0.956 (160), dir.subject 0.904 (157). With the guard's share veto learned per data set
-# (0.5 on the shipped data) and per-language thresholds: grid 0.952, typos 0.923 / 0.931 / 0.894,
-# persona 0.949, politeness 0.920, keywords 0.982, dir.facet 0.944, dir.subject 0.885.
+# and per-language thresholds, 3000 calibration questions (the share learned: 0.34): grid 0.952,
+# typos 0.938 / 0.956 / 0.905, persona 0.975, politeness 0.927, keywords 0.991, dir.facet 0.950,
+# dir.subject 0.860.
 FLOORS = {
     "mft.grid": 0.932,
-    "inv.typos_05": 0.903,
-    "inv.typos_10": 0.911,
-    "inv.typos_15": 0.874,
-    "inv.persona": 0.929,
-    "inv.politeness": 0.900,
-    "inv.keywords": 0.962,
-    "dir.facet": 0.924,
-    "dir.subject": 0.865,
+    "inv.typos_05": 0.918,
+    "inv.typos_10": 0.936,
+    "inv.typos_15": 0.885,
+    "inv.persona": 0.955,
+    "inv.politeness": 0.907,
+    "inv.keywords": 0.971,
+    "dir.facet": 0.93,
+    "dir.subject": 0.84,
 }
 
 
