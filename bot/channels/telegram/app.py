@@ -16,7 +16,7 @@ import os
 import re
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -49,6 +49,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 RATE_LIMIT_RETRIES = 3
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 STARTUP_PAUSE_MAX = 30.0
+FINISH_SECONDS = 6.0  # after the drain, for the updates being handled to finish (a send times out after 5 s)
 
 
 class SetupError(Exception):
@@ -204,19 +205,18 @@ class Service:
             raise ServiceError(str(exc)) from None
 
     async def stop(self, drain_seconds: float | None = None, abort: asyncio.Event | None = None) -> None:
-        """Stop fetching, let the lanes finish (up to `drain_seconds`, or until `abort` is set), then close.
+        """Stop fetching; answer what was received for up to `drain_seconds`; then let the updates being
+        handled finish (up to FINISH_SECONDS) and start no other. `abort` (a second signal) skips to the end.
 
-        Updates not finished stay pending in the store and are answered at the next start.
+        Updates not finished stay pending in the store and are answered at the next start; only those
+        cut by `abort` in the middle of their answer may be answered twice.
         """
         sd_notify("STOPPING=1", self.environ)
         await self._stop_source()
         seconds = self.settings.drain_seconds if drain_seconds is None else drain_seconds
-        waiting = [asyncio.ensure_future(self.dispatcher.drain(seconds))]
-        if abort is not None:
-            waiting.append(asyncio.ensure_future(abort.wait()))
-        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        for future in waiting:
-            future.cancel()
+        if not await _unless(self.dispatcher.drain(seconds), abort):
+            self.dispatcher.close()
+            await _unless(self.dispatcher.drain(FINISH_SECONDS), abort)
         left = await self.dispatcher.cancel()
         if left:
             log.warning("Stopped with %d update(s) unanswered: they stay pending and are answered at the next start",
@@ -242,6 +242,18 @@ class Service:
             with contextlib.suppress(TelegramError, RuntimeError):
                 await self.app.shutdown()
         self.store.close()
+
+
+async def _unless(work: Awaitable[bool], abort: asyncio.Event | None) -> bool:
+    """Await `work`, unless `abort` is set first (then return False)."""
+    task = asyncio.ensure_future(work)
+    waiting: set[asyncio.Future[Any]] = {task}
+    if abort is not None:
+        waiting.add(asyncio.ensure_future(abort.wait()))
+    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    for future in waiting:
+        future.cancel()
+    return task.done() and not task.cancelled() and task.result()
 
 
 async def serve(service: Service) -> None:

@@ -231,6 +231,8 @@ class Dispatcher:
         self._idle.set()
         self._room = asyncio.Event()
         self._room.set()
+        self._closing = False
+        self._left = 0  # updates whose lane ended before them (closed or cancelled): pending in the store
 
     def submit(self, update_id: int, body: str) -> None:
         """Queue a recorded update in its lane (or skip it if it cannot be read)."""
@@ -257,7 +259,7 @@ class Dispatcher:
         queue = self._lanes[lane]
         chats: set[int] = set()
         try:
-            while queue:
+            while queue and not self._closing:
                 update_id, update, chat = queue[0]
                 if chat is not None:
                     chats.add(chat)
@@ -275,7 +277,8 @@ class Dispatcher:
                 if self.backlog < self.max_backlog:
                     self._room.set()
         finally:
-            self.backlog -= len(queue)  # cancelled: what is left stays pending in the store
+            self.backlog -= len(queue)  # closed or cancelled: what is left stays pending in the store
+            self._left += len(queue)
             del self._lanes[lane], self._tasks[lane]
             for chat in chats:
                 self.store.release(chat)
@@ -289,14 +292,17 @@ class Dispatcher:
             await asyncio.wait_for(self._idle.wait(), timeout)
         return self._idle.is_set()
 
+    def close(self) -> None:
+        """Start no other update: each lane ends after the one it is handling (they stay pending in the store)."""
+        self._closing = True
+
     async def cancel(self) -> int:
         """Stop every lane now; return how many updates were left (they stay pending in the store)."""
-        left = self.backlog
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        return left
+        return self._left
 
     def stalled(self, seconds: float) -> bool:
         """Tell whether updates are waiting but none was finished for `seconds`."""
@@ -415,7 +421,10 @@ STALL_SECONDS = 300.0  # updates waiting and none finished for this long: the bo
 
 
 def sd_notify(message: str, environ: dict[str, str] | None = None) -> bool:
-    """Send `message` to systemd (Type=notify units); False when not run by systemd."""
+    """Send `message` to systemd (Type=notify units); False when not run by systemd or not sent.
+
+    The socket is non-blocking: a listener that does not read (its queue full) must not stall the bot.
+    """
     address = (environ if environ is not None else os.environ).get("NOTIFY_SOCKET", "")
     if not address:
         return False
@@ -423,6 +432,7 @@ def sd_notify(message: str, environ: dict[str, str] | None = None) -> bool:
         address = "\0" + address[1:]
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
             sock.connect(address)
             sock.sendall(message.encode())
     except OSError as exc:
