@@ -96,11 +96,24 @@ class _State:
 
 # The language of the reply being built (set by Engine.reply for the duration of one call).
 _LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("faqbot_language", default=DEFAULT_LANGUAGE)
+# The language the message is written in, when it tells (the decision's threshold was learned per
+# written language: a French question gets the French threshold even when the reply is in English).
+_WRITTEN_IN: contextvars.ContextVar[str | None] = contextvars.ContextVar("faqbot_written_in", default=None)
 
 
 def _msg(key: str, **values: object) -> str:
     """Return the catalogue's message `key` in the language of the reply being built."""
     return message(key, _LANGUAGE.get(), **values)
+
+
+def _question_language() -> str:
+    """Return the language whose decision threshold applies to the message being answered."""
+    return _WRITTEN_IN.get() or _LANGUAGE.get()
+
+
+def _threshold(state: _State) -> float:
+    """Return the answer threshold for the message being answered."""
+    return state.model.threshold(_question_language())
 
 
 def _shown(text: str) -> str:
@@ -166,8 +179,13 @@ class Engine:
         Clarify and fallback replies are written to the unanswered log, tagged with `channel`.
         """
         conversation = conversation if conversation is not None else Conversation()
-        language = language or conversation.language_choice or detect(text, self.kb) or conversation.language
-        reply = self._in_language(language, conversation, self._decide, text, conversation, now)
+        written_in = detect(text, self.kb)
+        language = language or conversation.language_choice or written_in or conversation.language
+        token = _WRITTEN_IN.set(written_in)
+        try:
+            reply = self._in_language(language, conversation, self._decide, text, conversation, now)
+        finally:
+            _WRITTEN_IN.reset(token)
         if reply.status != ANSWERED and reply.question.strip() and self.unanswered is not None:
             self.unanswered.record(channel, reply.question, reply.status, reply.explanation.get("candidates", []))
         return reply
@@ -298,7 +316,7 @@ class Engine:
             intent = kb.intent_for(described[0], last_facet)
             if intent is not None:  # "et l'ASI ?": the same question about another subject
                 explanation["rule"] = f"same facet {last_facet!r} asked about {described[0]!r}"
-                return self._answered(state, question, intent.id, state.model.threshold(_LANGUAGE.get()), explanation)
+                return self._answered(state, question, intent.id, _threshold(state), explanation)
         return direct
 
     @staticmethod
@@ -331,7 +349,7 @@ class Engine:
         if (not facet and last_intent in kb.intents and pointing_back
                 and state.guard.answer_says(normalized, last_intent)):
             explanation["rule"] = f"follow-up: the last answer ({last_intent!r}) says what is asked"
-            return self._answered(state, question, last_intent, state.model.threshold(_LANGUAGE.get()), explanation)
+            return self._answered(state, question, last_intent, _threshold(state), explanation)
         if direct.status == ANSWERED and kb.intents[direct.intent].subject in ("", subject):  # type: ignore[index]
             return direct
         completed = f"{normalized} {kb.subjects[subject].aliases[0]}"
@@ -340,13 +358,13 @@ class Engine:
         if intent is not None:
             score = next((c.score for c in ranking.candidates if c.intent == intent.id), 0.0)
             explanation["rule"] = f"follow-up: facet {facet!r} of the conversation's subject {subject!r}"
-            confidence = max(score, state.model.threshold(_LANGUAGE.get()))
+            confidence = max(score, _threshold(state))
             return self._answered(state, question, intent.id, confidence, explanation)
         # The guard judges what the user wrote: the appended subject must not vouch for unknown words.
         within = tuple(replace(c, verdict=state.guard.check(normalized, c.intent)) for c in ranking.candidates
                        if kb.intents[c.intent].subject == subject)
         decision = decide(replace(ranking, candidates=within), state.model, self.config.decision,
-                          _LANGUAGE.get())
+                          _question_language())
         if decision.status == ANSWERED:
             explanation["rule"] = f"follow-up matched within the conversation's subject {subject!r}: {decision.rule}"
             return self._answered(state, question, decision.intent, decision.confidence, explanation)  # type: ignore[arg-type]
@@ -366,7 +384,7 @@ class Engine:
         """Decide on the question alone: answer, clarify or fall back."""
         explanation = dict(explanation)
         ranking = state.ranker.rank(normalized, named)
-        decision = decide(ranking, state.model, self.config.decision, _LANGUAGE.get())
+        decision = decide(ranking, state.model, self.config.decision, _question_language())
         explanation["candidates"] = [_describe(c, state.model.max_uncovered) for c in ranking.candidates]
         explanation["out_of_scope"] = ranking.out_of_scope
         explanation["rule"] = decision.rule

@@ -252,6 +252,16 @@ def test_a_chosen_language_wins_over_the_message(engine) -> None:
     assert engine.reply("", conversation).text == message("empty_question", "en")
 
 
+@pytest.mark.parametrize("question", ["c'est quoi la DCI ?", "qui dirige le SSI de Nouakchott ?",
+                                      "adresse mail de l'ASI", "quel temps fait-il à Paris ?"])
+def test_the_reply_language_does_not_change_the_decision(engine, question: str) -> None:
+    """The threshold is the one of the language the question is written in, whatever the reply's."""
+    french = engine.reply(question, Conversation())
+    for chosen in ("en", "ar"):
+        other = engine.reply(question, Conversation(language_choice=chosen))
+        assert (other.status, other.intent, other.language) == (french.status, french.intent, chosen)
+
+
 def test_subjects_are_named_in_each_language_like_the_french_name() -> None:
     assert subject_name("le SSI de Nouakchott", "ssi of nouakchott", "en") == "the SSI of Nouakchott"
     assert subject_name("la DCI", "مديرية التعاون الدولي", "ar") == "مديرية التعاون الدولي (DCI)"

@@ -111,6 +111,10 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
 # pauses (~16 s in all); 429 is waited out by AIORateLimiter.
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0)
 NO_RETRY = frozenset({"sendChatAction"})  # cosmetic: never worth delaying the answer
+# The window in which at most messages_per_second messages leave: a second and a margin, so that
+# timing jitter on the way (a late wake-up here, a request overtaking another) never lets Telegram
+# count one more in its second.
+RATE_WINDOW_SECONDS = 1.01
 MAX_REQUESTS_IN_FLIGHT = 16  # Bot API requests at once: 16 at ~100 ms each is 160/s, over Telegram's 30/s
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -161,7 +165,7 @@ class RetryingRateLimiter(AIORateLimiter):
         self._next_slot = slot + self._interval
         if slot > now:
             await asyncio.sleep(slot - now)
-        while len(self._sent) == self._sent.maxlen and (wait := self._sent[0] + 1.0 - loop.time()) > 0:
+        while len(self._sent) == self._sent.maxlen and (wait := self._sent[0] + RATE_WINDOW_SECONDS - loop.time()) > 0:
             await asyncio.sleep(wait)
         self._sent.append(loop.time())
 
