@@ -41,9 +41,10 @@ def _config(args: argparse.Namespace) -> Config:
 def _engine(config: Config, log_unanswered: bool = True) -> Engine:
     from bot.engine import Engine
     from bot.knowledge import KnowledgeError
+    from bot.unanswered import UnansweredLog
 
     try:
-        return Engine(config, log_unanswered=log_unanswered)
+        return Engine(config, UnansweredLog.from_config(config) if log_unanswered else None)
     except KnowledgeError as exc:
         raise _broken(exc) from None
 

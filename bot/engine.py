@@ -16,6 +16,7 @@ Decision rules, on the matcher's 0-1 scale (thresholds from config.toml [decisio
 from __future__ import annotations
 
 import contextvars
+import copy
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -45,7 +46,7 @@ from bot.provenance import require_provenance
 from bot.question import asking_clause
 from bot.ranking import Evidence, Ranker, vetoed
 from bot.text import content_tokens, of
-from bot.unanswered import UnansweredLog
+from bot.unanswered import Recorder
 
 
 @dataclass(frozen=True)
@@ -124,13 +125,18 @@ def _shown(text: str) -> str:
 class Engine:
     """Answer questions from the knowledge base; safe to share between conversations."""
 
-    def __init__(self, config: Config, log_unanswered: bool = True) -> None:
+    def __init__(self, config: Config, recorder: Recorder | None = None) -> None:
+        """Build the engine on `config`'s data; clarify and fallback replies are told to `recorder`, if any."""
         self.config = config
+        self.recorder = recorder
         self._state = self._build()
         self._reload_lock = threading.Lock()
-        m = config.maintenance
-        self.unanswered = (UnansweredLog(config.paths.unanswered_log, m.log_max_bytes, m.log_backups)
-                           if log_unanswered else None)
+
+    def without_recorder(self) -> Engine:
+        """Return an engine sharing this one's data that records nothing (to re-ask logged questions)."""
+        quiet = copy.copy(self)
+        quiet.recorder = None
+        return quiet
 
     def _build(self) -> _State:
         paths = self.config.paths
@@ -186,14 +192,14 @@ class Engine:
             reply = self._in_language(language, conversation, self._decide, text, conversation, now)
         finally:
             _WRITTEN_IN.reset(token)
-        if reply.status != ANSWERED and reply.question.strip() and self.unanswered is not None:
-            self.unanswered.record(channel, reply.question, reply.status, reply.explanation.get("candidates", []))
+        if reply.status != ANSWERED and reply.question.strip() and self.recorder is not None:
+            self.recorder.record(channel, reply.question, reply.status, reply.explanation.get("candidates", []))
         return reply
 
     def log_refusal(self, question: str, channel: str, reason: str) -> None:
         """Log a "none of these" pick or negative feedback on `question`."""
-        if self.unanswered is not None and question.strip():
-            self.unanswered.record(channel, question, reason, [])
+        if self.recorder is not None and question.strip():
+            self.recorder.record(channel, question, reason, [])
 
     def _decide(self, text: str, conversation: Conversation | None, now: float | None) -> Reply:
         conversation = conversation if conversation is not None else Conversation()

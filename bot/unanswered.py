@@ -13,15 +13,30 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.writable import warn_unwritable
+
+if TYPE_CHECKING:
+    from bot.config import Config
 
 MAX_QUESTION_CHARS = 1000
 
 
+class Recorder(Protocol):
+    """What the engine tells about the questions it did not answer (an UnansweredLog, in production)."""
+
+    def record(self, channel: str, question: str, status: str, candidates: list[dict[str, Any]]) -> None: ...
+
+
 class UnansweredLog:
     """Append-only, rotated JSON-lines log of the questions the bot could not answer."""
+
+    @classmethod
+    def from_config(cls, config: Config) -> UnansweredLog:
+        """Return the log at the configured path, with the configured rotation."""
+        m = config.maintenance
+        return cls(config.paths.unanswered_log, m.log_max_bytes, m.log_backups)
 
     def __init__(self, path: Path, max_bytes: int = 5_000_000, backups: int = 3) -> None:
         self.path = path

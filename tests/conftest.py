@@ -14,6 +14,7 @@ import pytest
 from bot.config import Config, load_config
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
+from bot.unanswered import UnansweredLog
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,7 +33,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 @pytest.fixture(scope="session")
 def engine(config: Config) -> Engine:
-    """One engine on the shipped data, shared by the read-only tests."""
+    """One engine on the shipped data, shared by the read-only tests (it records no unanswered question)."""
     return Engine(config)
 
 
@@ -88,7 +89,8 @@ def run_faqbot(private_config: Path, tmp_path_factory: pytest.TempPathFactory):
 def telegram_engine(config: Config, tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """An engine on the shipped data whose unanswered log lives in a temporary folder."""
     log = tmp_path_factory.mktemp("telegram-log") / "unanswered.jsonl"
-    return Engine(dataclasses.replace(config, paths=dataclasses.replace(config.paths, unanswered_log=log)))
+    logged = dataclasses.replace(config, paths=dataclasses.replace(config.paths, unanswered_log=log))
+    return Engine(logged, UnansweredLog.from_config(logged))
 
 
 @pytest.fixture
@@ -159,8 +161,3 @@ def data_copy(tmp_path: Path, engine: Engine) -> Path:
     shutil.copytree(engine.config.paths.cache, root / ".cache")
     return root / "config.toml"
 
-
-@pytest.fixture(scope="session")
-def quiet_engine(config: Config) -> Engine:
-    """An engine on the shipped data that writes no unanswered log (evaluations ask many questions)."""
-    return Engine(config, log_unanswered=False)

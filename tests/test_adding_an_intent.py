@@ -59,7 +59,7 @@ def test_adding_an_intent_end_to_end(data_copy: Path, run_faqbot) -> None:
         assert chat.stdout is not None
         while "/quit pour sortir" not in (line := chat.stdout.readline()):
             assert line, "the console stopped before its welcome message"
-        before = evaluate(Engine(load_config(data_copy), log_unanswered=False), root / "tests" / "eval",
+        before = evaluate(Engine(load_config(data_copy)), root / "tests" / "eval",
                           leave_one_out=False)
 
         # 1-2. Write the answer and the intent.

@@ -26,14 +26,14 @@ def test_debug_flag_shows_ranked_intents_scores_guard_and_decision(run_faqbot) -
     assert "[debug] decision: fallback" in out
 
 
-def test_debug_command_toggles(quiet_engine: Engine) -> None:
-    out = run_chat(quiet_engine, "c koi la dci\n/debug\nc koi la dci\n/debug\nc koi la dci\n")
+def test_debug_command_toggles(engine: Engine) -> None:
+    out = run_chat(engine, "c koi la dci\n/debug\nc koi la dci\n/debug\nc koi la dci\n")
     assert out.count("[debug] decision: answered dci.definition") == 1
     assert "Mode débogage activé" in out and "Mode débogage arrêté." in out
 
 
-def test_lines_are_wrapped_to_the_width_keeping_the_list_indentation(quiet_engine: Engine) -> None:
-    out = run_chat(quiet_engine, "programme\n", width=40)
+def test_lines_are_wrapped_to_the_width_keeping_the_list_indentation(engine: Engine) -> None:
+    out = run_chat(engine, "programme\n", width=40)
     assert max(len(line) for line in out.splitlines()) <= 40
     numbered = [n for n, line in enumerate(out.splitlines()) if line.startswith("  1. ")]
     assert numbered
@@ -45,17 +45,17 @@ def test_output_to_a_pipe_is_not_wrapped(run_faqbot) -> None:
     assert any(len(line) > 100 for line in result.stdout.splitlines())
 
 
-def test_sujets_lists_numbered_questions_that_a_number_answers(quiet_engine: Engine) -> None:
-    text, menu = topics_menu(quiet_engine)
+def test_sujets_lists_numbered_questions_that_a_number_answers(engine: Engine) -> None:
+    text, menu = topics_menu(engine)
     number = menu.index("nouakchott.chef") + 1
-    assert f"  {number:>2}. {quiet_engine.kb.answer_of('nouakchott.chef').title}" in text
-    out = run_chat(quiet_engine, f"/sujets\n{number}\n")
+    assert f"  {number:>2}. {engine.kb.answer_of('nouakchott.chef').title}" in text
+    out = run_chat(engine, f"/sujets\n{number}\n")
     assert out.split("Sujets et questions possibles")[1].count("Tristan Coudert") >= 1
     assert "Je n'ai pas cette information" not in out
 
 
-def test_a_number_long_after_sujets_is_an_ordinary_message(quiet_engine: Engine) -> None:
-    out = run_chat(quiet_engine, "/sujets\nc koi la dci\n3\n")
+def test_a_number_long_after_sujets_is_an_ordinary_message(engine: Engine) -> None:
+    out = run_chat(engine, "/sujets\nc koi la dci\n3\n")
     after = out.split("La DCI (Direction de la coopération internationale)")[1]
     assert "Tristan Coudert" not in after
 

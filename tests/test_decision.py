@@ -148,7 +148,7 @@ def test_an_svm_over_its_budget_is_not_fitted_and_check_says_so(config, tmp_path
 
     paths = dataclasses.replace(config.paths, cache=tmp_path / "cache")
     small = dataclasses.replace(config, paths=paths, matcher=dataclasses.replace(config.matcher, classifier_budget=0))
-    summary = describe(Engine(small, log_unanswered=False))
+    summary = describe(Engine(small))
     assert summary["classifier_fitted"] is False
     assert "the SVM is NOT fitted" in format_model(summary)
 

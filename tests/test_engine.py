@@ -4,6 +4,7 @@ import pytest
 
 from bot.dialogue import Conversation
 from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine
+from bot.unanswered import UnansweredLog
 
 
 @pytest.mark.parametrize(("question", "intent"), [
@@ -95,7 +96,7 @@ def test_unanswered_questions_are_logged_without_user_identity(config, tmp_path)
 
     log = tmp_path / "unanswered.jsonl"
     cfg = dataclasses.replace(config, paths=dataclasses.replace(config.paths, unanswered_log=log))
-    engine = Engine(cfg)
+    engine = Engine(cfg, UnansweredLog.from_config(cfg))
     engine.reply("le budget de la DCI", Conversation(), channel="console")
     engine.reply("Qu'est-ce que la DCI ?", Conversation(), channel="console")
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]

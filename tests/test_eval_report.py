@@ -33,11 +33,11 @@ def question_set(folder: Path, questions: str = QUESTIONS, dialogs: str = "") ->
     return folder
 
 
-def test_a_label_naming_no_intent_is_reported_not_counted(quiet_engine: Engine, tmp_path: Path) -> None:
+def test_a_label_naming_no_intent_is_reported_not_counted(engine: Engine, tmp_path: Path) -> None:
     folder = question_set(tmp_path / "set", QUESTIONS.replace('"dci.creation"', '"dci.creaton"'),
                           '[[dialogs]]\nname = "d"\nturns = [{ text = "et son mail ?", intent = "ssi.mail" }]\n')
     with pytest.raises(EvaluationSetError) as caught:
-        evaluate(quiet_engine, folder, leave_one_out=False)
+        evaluate(engine, folder, leave_one_out=False)
     message = str(caught.value)
     assert message.startswith("2 label(s) name no intent:")
     assert (f"{folder / 'questions.toml'}: question 'quand la DCI a-t-elle été créée ?': intent 'dci.creaton' "
@@ -45,16 +45,16 @@ def test_a_label_naming_no_intent_is_reported_not_counted(quiet_engine: Engine, 
     assert f"{folder / 'dialogs.toml'}: dialog 'd' turn 1: intent 'ssi.mail'" in message
 
 
-def test_intents_without_a_labelled_question_are_named(quiet_engine: Engine, tmp_path: Path) -> None:
-    report = evaluate(quiet_engine, question_set(tmp_path / "set"), leave_one_out=False)
+def test_intents_without_a_labelled_question_are_named(engine: Engine, tmp_path: Path) -> None:
+    report = evaluate(engine, question_set(tmp_path / "set"), leave_one_out=False)
     assert "dci.definition" not in report.unlabelled and "nouakchott.chef" in report.unlabelled
-    assert len(report.unlabelled) == len(quiet_engine.kb.intents) - 2
+    assert len(report.unlabelled) == len(engine.kb.intents) - 2
     assert headline(report)[-1].startswith(f"not measured: {len(report.unlabelled)} intent(s) without a labelled")
 
 
-def test_a_set_without_dialogs_run_without_leave_one_out_prints_no_empty_figures(quiet_engine: Engine,
+def test_a_set_without_dialogs_run_without_leave_one_out_prints_no_empty_figures(engine: Engine,
                                                                                  tmp_path: Path) -> None:
-    report = evaluate(quiet_engine, question_set(tmp_path / "set"), leave_one_out=False)
+    report = evaluate(engine, question_set(tmp_path / "set"), leave_one_out=False)
     text = "\n".join(headline(report))
     assert "(0/0)" not in text and "dialog success" not in text and "leave-one-out" not in text
     assert "in-scope accuracy" in text

@@ -75,8 +75,8 @@ OUTCOMES = [
 
 
 # -- evaluation and sweep ----------------------------------------------------------------------
-def test_report_fields_on_a_small_set(quiet_engine: Engine, tmp_path: Path) -> None:
-    report = evaluate(quiet_engine, small_set(tmp_path / "eval"), leave_one_out=False)
+def test_report_fields_on_a_small_set(engine: Engine, tmp_path: Path) -> None:
+    report = evaluate(engine, small_set(tmp_path / "eval"), leave_one_out=False)
     assert (report.in_scope, report.out_of_scope, report.hard_negatives, report.dialogs) == (3, 2, 1, 1)
     assert len(report.outcomes) == 5
     assert [o.expected for o in report.outcomes][:2] == ["dci.definition", "dci.creation"]
@@ -123,10 +123,10 @@ def test_per_intent_precision_recall_and_confusions() -> None:
     assert pairs == {("a", "b"): (1, 1), (OUT_OF_SCOPE, "b"): (1, 1), ("c", "a"): (1, 0)}
 
 
-def test_sweep_on_the_real_set_mirrors_the_engine_and_is_fast(quiet_engine: Engine, config: Config) -> None:
-    report = evaluate(quiet_engine, config.paths.evaluation, leave_one_out=False)
+def test_sweep_on_the_real_set_mirrors_the_engine_and_is_fast(engine: Engine, config: Config) -> None:
+    report = evaluate(engine, config.paths.evaluation, leave_one_out=False)
     started = time.perf_counter()
-    analysis = analyse(report, quiet_engine.answer_threshold, config.decision.target_precision)
+    analysis = analyse(report, engine.answer_threshold, config.decision.target_precision)
     assert time.perf_counter() - started < 5
     assert analysis.mismatches == []  # re-deciding at the learned threshold gives the engine's own decisions
     assert analysis.current.answered == report.statuses["answered"]
@@ -148,12 +148,12 @@ def test_eval_cli_json_and_log(run_faqbot, data_copy: Path, tmp_path: Path) -> N
     assert all(set(e) == {"time", "channel", "status", "question", "candidates"} for e in entries)  # no user data
 
 
-def test_plot_is_drawn_when_matplotlib_is_installed(quiet_engine: Engine, config: Config, tmp_path: Path) -> None:
+def test_plot_is_drawn_when_matplotlib_is_installed(engine: Engine, config: Config, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     from bot.tools.tuning import plot_sweep
 
-    report = evaluate(quiet_engine, small_set(tmp_path / "eval"), leave_one_out=False)
-    plot_sweep(analyse(report, quiet_engine.answer_threshold, 0.98), tmp_path / "sweep.png")
+    report = evaluate(engine, small_set(tmp_path / "eval"), leave_one_out=False)
+    plot_sweep(analyse(report, engine.answer_threshold, 0.98), tmp_path / "sweep.png")
     assert (tmp_path / "sweep.png").stat().st_size > 1000
 
 
@@ -181,8 +181,8 @@ def test_review_groups_similar_questions_most_asked_first(kb: KnowledgeBase) -> 
     assert sum(q.count for g in groups for q in g) == len(LOGGED) - 1  # the empty question is ignored
 
 
-def test_review_suggests_what_to_do(quiet_engine: Engine) -> None:
-    groups = review(quiet_engine, LOGGED)
+def test_review_suggests_what_to_do(engine: Engine) -> None:
+    groups = review(engine, LOGGED)
     assert [g.count for g in groups] == sorted((g.count for g in groups), reverse=True)
     by_question = {text: g for g in groups for text, _ in g.questions}
     budget = by_question["et son budget ?"]
@@ -232,18 +232,18 @@ def test_intents_cli_lists_every_intent(run_faqbot, kb: KnowledgeBase) -> None:
     assert f"{len(kb.intents)} intents" in result.stdout
 
 
-def test_explain_text_shows_why(quiet_engine: Engine, kb: KnowledgeBase) -> None:
-    text = format_explanation(quiet_engine.reply("c koi la D.C.I ?"), kb)
+def test_explain_text_shows_why(engine: Engine, kb: KnowledgeBase) -> None:
+    text = format_explanation(engine.reply("c koi la D.C.I ?"), kb)
     assert "normalised   ce est quoi la dci" in text
     assert "DCI = Direction de la coopération internationale" in text
     assert "1. dci.definition" in text and "tfidf" in text and "fuzzy" in text and "nearest example" in text
     assert "rule         probability" in text and "decision     answered dci.definition" in text
 
 
-def test_explain_shows_the_conversation_context(quiet_engine: Engine, kb: KnowledgeBase) -> None:
+def test_explain_shows_the_conversation_context(engine: Engine, kb: KnowledgeBase) -> None:
     conversation = Conversation()
-    quiet_engine.reply("qui dirige le SSI de Nouakchott ?", conversation, now=0.0)
-    text = format_explanation(quiet_engine.reply("et son adresse mail ?", conversation, now=5.0), kb)
+    engine.reply("qui dirige le SSI de Nouakchott ?", conversation, now=0.0)
+    text = format_explanation(engine.reply("et son adresse mail ?", conversation, now=5.0), kb)
     assert "context      subject 'ssi_nouakchott', facet 'chef' (from the conversation)" in text
 
 
@@ -287,7 +287,8 @@ def test_foreign_lines_and_bad_bytes_are_skipped(tmp_path: Path) -> None:
 def test_reviewing_the_log_does_not_grow_it(data_copy: Path) -> None:
     from bot.config import load_config
 
-    engine = Engine(load_config(data_copy))  # this one logs its clarify and fallback replies
+    config = load_config(data_copy)
+    engine = Engine(config, UnansweredLog.from_config(config))  # this one logs its clarify and fallback replies
     review(engine, LOGGED)
     assert not engine.config.paths.unanswered_log.exists()
     engine.reply("et son budget ?")

@@ -18,7 +18,7 @@ from bot.tools.evaluation import EvalReport, evaluate
 
 @pytest.fixture(scope="module")
 def report(config) -> EvalReport:
-    return evaluate(Engine(config, log_unanswered=False), config.paths.evaluation, leave_one_out=False)
+    return evaluate(Engine(config), config.paths.evaluation, leave_one_out=False)
 
 
 def test_evaluation_set_is_big_enough(report: EvalReport) -> None:

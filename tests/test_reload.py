@@ -23,7 +23,7 @@ def replace_in(path: Path, old: str, new: str) -> None:
 
 
 def serving(config_path: Path) -> Engine:
-    engine = Engine(load_config(config_path), log_unanswered=False)
+    engine = Engine(load_config(config_path))
     reply = engine.reply(QUESTION)
     assert (reply.status, reply.intent) == (ANSWERED, "dci.creation") and OLD_DATE in reply.text
     return engine

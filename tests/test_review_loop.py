@@ -24,9 +24,9 @@ def write_log(path: Path, questions: list[str]) -> Path:
     return path
 
 
-def test_paraphrases_make_one_group_and_noise_is_dropped(quiet_engine: Engine) -> None:
+def test_paraphrases_make_one_group_and_noise_is_dropped(engine: Engine) -> None:
     assert all(is_noise(q) for q in NOISE) and not any(is_noise(q) for q in STAFF)
-    groups = review(quiet_engine, [{"question": q, "status": "fallback"} for q in STAFF + NOISE])
+    groups = review(engine, [{"question": q, "status": "fallback"} for q in STAFF + NOISE])
     assert [sorted(t for t, _ in g.questions) for g in groups] == [sorted(STAFF)]
 
 

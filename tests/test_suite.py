@@ -59,21 +59,21 @@ def templates() -> dict:
 
 
 @pytest.fixture(scope="module")
-def suite(quiet_engine: Engine, templates: dict) -> Suite:
-    return generate(quiet_engine.kb, templates, DEFAULT_SEED)
+def suite(engine: Engine, templates: dict) -> Suite:
+    return generate(engine.kb, templates, DEFAULT_SEED)
 
 
 @pytest.fixture(scope="module")
-def report(quiet_engine: Engine) -> SuiteReport:
-    return run_suite(quiet_engine, DEFAULT_SEED, TEMPLATES)
+def report(engine: Engine) -> SuiteReport:
+    return run_suite(engine, DEFAULT_SEED, TEMPLATES)
 
 
 # -- generation -----------------------------------------------------------------------------------------
 
-def test_the_same_seed_gives_the_same_cases_and_another_seed_others(quiet_engine: Engine, templates: dict,
+def test_the_same_seed_gives_the_same_cases_and_another_seed_others(engine: Engine, templates: dict,
                                                                      suite: Suite) -> None:
-    assert generate(quiet_engine.kb, templates, DEFAULT_SEED) == suite
-    other = generate(quiet_engine.kb, templates, DEFAULT_SEED + 1)
+    assert generate(engine.kb, templates, DEFAULT_SEED) == suite
+    other = generate(engine.kb, templates, DEFAULT_SEED + 1)
     assert [t.name for t in other.tests] == [t.name for t in suite.tests]
     for name, cases in suite.cases.items():
         assert other.cases[name] != cases, name
@@ -90,8 +90,8 @@ def test_every_test_has_cases_with_every_placeholder_filled(suite: Suite) -> Non
             assert all(c.base and c.base != c.text for c in cases), test.name
 
 
-def test_every_cell_of_the_grid_has_templates_and_cases(quiet_engine: Engine, templates: dict, suite: Suite) -> None:
-    kb = quiet_engine.kb
+def test_every_cell_of_the_grid_has_templates_and_cases(engine: Engine, templates: dict, suite: Suite) -> None:
+    kb = engine.kb
     cells = grid_cells(kb)
     assert len(cells) >= 30
     assert not [facet for _, _, facet in cells if not facet_questions(templates, facet)]
@@ -165,8 +165,8 @@ def test_persona_politeness_and_key_words_keep_the_question(templates: dict, sui
 
 
 def test_directional_cases_never_contain_the_original_facet_or_a_described_subject(
-        quiet_engine: Engine, templates: dict, suite: Suite) -> None:
-    kb = quiet_engine.kb
+        engine: Engine, templates: dict, suite: Suite) -> None:
+    kb = engine.kb
     for case in suite.cases["dir.facet"]:
         facet = case.origin.split(" x ")[1]
         normalized = kb.normalize(case.text)
@@ -189,7 +189,7 @@ def test_the_suite_stays_within_its_budget_of_replies(suite: Suite) -> None:
 
 # -- running and the CI gate ------------------------------------------------------------------------------
 
-def test_the_suite_catches_wrong_expectations(quiet_engine: Engine, suite: Suite) -> None:
+def test_the_suite_catches_wrong_expectations(engine: Engine, suite: Suite) -> None:
     """Rotated intents fail the grid; directional pairs asked the other way round fail: the rates can drop."""
     grid = suite.cases["mft.grid"][:40]
     intents = [c.intent for c in grid]
@@ -197,7 +197,7 @@ def test_the_suite_catches_wrong_expectations(quiet_engine: Engine, suite: Suite
     backwards = [dataclasses.replace(c, text=c.base, base=c.text) for c in suite.cases["dir.subject"][:40]]
     broken = dataclasses.replace(suite, cases={**suite.cases, "mft.grid": rotated, "dir.subject": backwards})
     broken = dataclasses.replace(broken, tests=[t for t in suite.tests if t.name in ("mft.grid", "dir.subject")])
-    result = run(quiet_engine, broken)
+    result = run(engine, broken)
     assert result.result("mft.grid").rate <= 0.2
     assert result.result("dir.subject").n == 0 or result.result("dir.subject").rate <= 0.2
 

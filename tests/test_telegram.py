@@ -147,7 +147,7 @@ async def test_none_of_these_invites_rephrasing_and_is_logged(start_bot, fake_ap
     answer = await fake_api.wait_call("sendMessage", chat_id=USER["id"])
     assert "reformuler" in seen(answer)
     await fake_api.wait_call("answerCallbackQuery", callback_query_id=query_id)
-    logged = telegram_engine.unanswered.path.read_text(encoding="utf-8").splitlines()
+    logged = telegram_engine.config.paths.unanswered_log.read_text(encoding="utf-8").splitlines()
     assert any('"none_of_these"' in line and f'"question": "{question}"' in line for line in logged)
 
 

@@ -178,7 +178,7 @@ def worker_serve(config_path: str, questions_path: str, passes: int) -> dict[str
 
     start = time.perf_counter()
     config = load_config(config_path)
-    engine = Engine(config, log_unanswered=False)
+    engine = Engine(config)
     start_s = time.perf_counter() - start
     rss_loaded = peak_rss_mb()
     questions = json.loads(Path(questions_path).read_text(encoding="utf-8"))

@@ -209,7 +209,7 @@ def _build(dataset: Dataset, config_path: Path, root: Path, protocol: str) -> tu
     _log(f"{protocol}: building the engine on {len(dataset.splits['train']):,} training questions (no cache)")
     start = time.perf_counter()
     try:
-        engine = Engine(load_config(cfg), log_unanswered=False)
+        engine = Engine(load_config(cfg))
     except KnowledgeError as exc:
         raise DatasetError(f"{dataset.name}: the converted data does not load: {exc.problems[0]}") from None
     return engine, round(time.perf_counter() - start, 2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 from collections import Counter
@@ -182,8 +181,7 @@ def review(engine: Engine, entries: Iterable[dict[str, Any]], bound: float = 0.5
     The questions are asked again to find their nearest intent in the current data, through a
     copy of the engine that logs nothing: reviewing the log must not grow it.
     """
-    engine = copy.copy(engine)
-    engine.unanswered = None
+    engine = engine.without_recorder()
     d = engine.config.decision
     result = []
     for members in group_questions(entries, engine.kb, bound):

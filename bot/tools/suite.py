@@ -16,7 +16,6 @@ Cases come from bot/tools/suite_cases.py (data + tests/suite/templates.toml + a 
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 import time
@@ -29,23 +28,14 @@ from bot.tools.suite_cases import DEFAULT_SEED, Case, Suite, TestSpec, generate,
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from bot.config import Config
     from bot.engine import Engine, Reply
 
-__all__ = ["DEFAULT_SEED", "SuiteReport", "TestResult", "format_report", "quiet_engine", "report_json",
+__all__ = ["DEFAULT_SEED", "SuiteReport", "TestResult", "format_report", "report_json",
            "run", "run_suite", "suite_command"]
 
 ANSWERED = "answered"
 FAILURES_KEPT = 5
 
-
-def quiet_engine(config: Config) -> Engine:
-    """Build an engine that records no unanswered question (the suite asks thousands)."""
-    from bot.engine import Engine
-
-    if "log_unanswered" in inspect.signature(Engine).parameters:
-        return Engine(config, log_unanswered=False)
-    return Engine(config)  # a recorder argument, if any, defaults to none
 
 
 @dataclass
