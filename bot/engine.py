@@ -38,9 +38,10 @@ from bot.dialogue import (
     points_back,
 )
 from bot.guard import KeyTermGuard
+from bot.index_cache import fit_cached
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge
 from bot.language import DEFAULT_LANGUAGE, detect
-from bot.matcher import IntentMatcher, fit_cached, matcher_params
+from bot.matcher import IntentMatcher, matcher_params
 from bot.messages import LIST_SEPARATOR, bidi, message
 from bot.provenance import require_provenance
 from bot.question import asking_clause

@@ -23,7 +23,6 @@ only those are scored exactly (``_shortlist``); the re-ranking is one rapidfuzz 
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import math
@@ -39,7 +38,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.writable import warn_unwritable
+from bot.features import (
+    SUBLINEAR_TF,
+    char_features,
+    count_features,
+    intent_centroids,
+    row_dots,
+    sparse_dot,
+    word_features,
+)
 
 if TYPE_CHECKING:
     from bot.knowledge import KnowledgeBase
@@ -74,135 +81,6 @@ class Candidate:
     fuzzy: float
     example: str
     classifier: float | None = None  # the classifier's probability, None when it is not used
-
-
-class _SublinearTF(dict[int, float]):
-    """1 + log(count), scikit-learn's sublinear term frequency, computed once per count."""
-
-    def __missing__(self, count: int) -> float:
-        value = self[count] = 1.0 + math.log(count)
-        return value
-
-
-_SUBLINEAR_TF = _SublinearTF()
-
-
-def word_features(normalized: str) -> list[str]:
-    """Return word unigrams and bigrams."""
-    toks = normalized.split()
-    return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]  # consecutive pairs
-
-
-def char_features(normalized: str, low: int, high: int) -> list[str]:
-    """Return character n-grams taken inside word boundaries (like scikit-learn's char_wb)."""
-    grams: list[str] = []
-    for word in normalized.split():
-        padded = f" {word} "
-        for n in range(low, high + 1):
-            if len(padded) < n:
-                break
-            grams.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
-    return grams
-
-
-def _sorted_vocabulary(names: list[str], cols: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Renumber features in alphabetical order (scikit-learn's column order); return names and new columns."""
-    order = sorted(range(len(names)), key=names.__getitem__)
-    renumber = np.empty(len(names), dtype=np.int32)
-    renumber[order] = np.arange(len(names), dtype=np.int32)
-    return [names[i] for i in order], renumber[cols]
-
-
-def _count_features(texts: list[str], low: int, high: int) -> list[tuple[str, list[str], Any]]:
-    """Count the word uni/bigrams and char_wb n-grams of every text, as scikit-learn's CountVectorizer
-    would with `word_features` and `char_features`, but vectorised: n-grams are taken once per
-    distinct word, then gathered for every occurrence with NumPy."""
-    from scipy.sparse import csr_matrix
-
-    words: dict[str, int] = {}
-    token_ids: list[int] = []
-    lengths: list[int] = []
-    for text in texts:
-        toks = text.split()
-        lengths.append(len(toks))
-        token_ids.extend([words.setdefault(t, len(words)) for t in toks])
-    tok = np.asarray(token_ids, dtype=np.int64)
-    row = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
-    n_words = len(words)
-    word_list = list(words)
-    # Word block: every token, then every pair of consecutive tokens of the same text.
-    same = row[1:] == row[:-1]
-    pair_keys, pair_ids = np.unique(tok[:-1][same] * n_words + tok[1:][same], return_inverse=True)
-    w_names = word_list + [f"{word_list[k // n_words]} {word_list[k % n_words]}" for k in pair_keys.tolist()]
-    w_rows = np.concatenate([row, row[:-1][same]])
-    w_cols = np.concatenate([tok, n_words + pair_ids.ravel()])
-    # Character block: the n-grams of each distinct word, repeated for each of its occurrences.
-    grams: dict[str, int] = {}
-    per_word = [[grams.setdefault(g, len(grams)) for g in char_features(w, low, high)] for w in word_list]
-    word_len = np.fromiter((len(g) for g in per_word), dtype=np.int64, count=n_words)
-    word_start = np.concatenate([[0], np.cumsum(word_len)[:-1]]) if n_words else np.zeros(0, dtype=np.int64)
-    flat = np.fromiter((g for gs in per_word for g in gs), dtype=np.int32, count=int(word_len.sum()))
-    occ_len = word_len[tok]
-    total = int(occ_len.sum())
-    index = np.int32 if total < 2**31 else np.int64  # halves the biggest temporaries
-    c_rows = np.repeat(row, occ_len)
-    offsets = np.repeat((word_start[tok] - np.cumsum(occ_len) + occ_len).astype(index), occ_len)
-    offsets += np.arange(total, dtype=index)
-    c_cols = flat[offsets]
-    del offsets, occ_len
-    blocks = []
-    for prefix, names, rows, cols in (("w", w_names, w_rows, w_cols), ("c", list(grams), c_rows, c_cols)):
-        names, cols = _sorted_vocabulary(names, cols)
-        counts = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(names)))
-        del rows, cols
-        counts.sum_duplicates()
-        counts.sort_indices()
-        blocks.append((prefix, names, counts))
-    return blocks
-
-
-def _sparse_dot(cols: np.ndarray, weights: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
-                data: np.ndarray, n_rows: int) -> np.ndarray:
-    """Multiply a column-compressed matrix by a sparse query vector given as (columns, weights)."""
-    if not len(cols):
-        return np.zeros(n_rows, dtype=np.float64)
-    starts = indptr[cols]
-    lengths = indptr[cols + 1] - starts
-    if lengths.sum() >= 256 * len(cols):
-        # Long postings (a large knowledge base): copying one contiguous slice per feature is
-        # cheaper than computing every offset. Same values in the same order as below.
-        bounds = list(zip(starts.tolist(), (starts + lengths).tolist(), strict=True))
-        rows = np.concatenate([indices[s:e] for s, e in bounds])
-        values = np.concatenate([data[s:e] for s, e in bounds]) * np.repeat(weights, lengths)
-        return np.bincount(rows, weights=values, minlength=n_rows)
-    # Gather every posting of the question's features in one vectorised step.
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-    values = data[offsets] * np.repeat(weights, lengths)
-    return np.bincount(indices[offsets], weights=values, minlength=n_rows)
-
-
-def _row_dots(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
-              data: np.ndarray, n_features: int) -> np.ndarray:
-    """Return the dot products of some rows of a row-compressed matrix with a sparse query vector."""
-    if not len(rows) or not len(cols):
-        return np.zeros(len(rows), dtype=np.float64)
-    query = np.zeros(n_features, dtype=np.float32)  # calloc: only the touched pages cost anything
-    query[cols] = weights
-    starts = indptr[rows]
-    lengths = indptr[rows + 1] - starts
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-    values = data[offsets] * query[indices[offsets]]
-    return np.bincount(np.repeat(np.arange(len(rows)), lengths), weights=values, minlength=len(rows))
-
-
-def _centroids(matrix: Any, owners: np.ndarray, n_intents: int) -> Any:
-    """Return one L2-normalised row per intent: the sum of its examples' TF-IDF rows."""
-    from scipy.sparse import csr_matrix, diags
-
-    membership = csr_matrix((np.ones(len(owners)), (owners, np.arange(len(owners)))), shape=(n_intents, len(owners)))
-    summed = (membership @ matrix).tocsr()
-    norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1))).ravel()
-    return diags(1.0 / np.where(norms > 0, norms, 1.0)) @ summed
 
 
 class IntentMatcher:
@@ -248,7 +126,7 @@ class IntentMatcher:
         vocab: dict[str, int] = {}
         idf_parts = []
         # The same matrices as TfidfVectorizer(analyzer=word_features / char_features), counted faster.
-        counted = _count_features(texts, self.char_ngram_min, self.char_ngram_max)
+        counted = count_features(texts, self.char_ngram_min, self.char_ngram_max)
         while counted:
             prefix, names, counts = counted.pop(0)
             transformer = TfidfTransformer(sublinear_tf=True, norm="l2")
@@ -263,7 +141,7 @@ class IntentMatcher:
         matrix = hstack(blocks).tocsr()
         del blocks
         csc = matrix.tocsc()
-        centroids = _centroids(matrix, np.asarray(owners), len(intent_ids)).tocsc()
+        centroids = intent_centroids(matrix, np.asarray(owners), len(intent_ids)).tocsc()
         centroid_rows = centroids.tocsr()
         # Row-compressed copies of both matrices: the exact rescoring step of `_shortlist`.
         self.rows_indptr_ = matrix.indptr.astype(np.int64, copy=False)
@@ -356,7 +234,7 @@ class IntentMatcher:
             if not counts:
                 continue
             block_cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter(map(_SUBLINEAR_TF.__getitem__, counts.values()), dtype=np.float64, count=len(counts))
+            tf = np.fromiter(map(SUBLINEAR_TF.__getitem__, counts.values()), dtype=np.float64, count=len(counts))
             idf = self.idf_[block_cols].astype(np.float64)
             keep = idf >= self.min_feature_idf
             block_cols, block_w = block_cols[keep], tf[keep] * idf[keep]
@@ -371,8 +249,8 @@ class IntentMatcher:
     def cosines(self, normalized: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the TF-IDF cosines between the question and every example, and every intent centroid."""
         cols, weights = self.vectorize(normalized)
-        return (_sparse_dot(cols, weights, self.indptr_, self.indices_, self.data_, len(self.examples_)),
-                _sparse_dot(cols, weights, self.centroid_indptr_, self.centroid_indices_, self.centroid_data_,
+        return (sparse_dot(cols, weights, self.indptr_, self.indices_, self.data_, len(self.examples_)),
+                sparse_dot(cols, weights, self.centroid_indptr_, self.centroid_indices_, self.centroid_data_,
                             len(self.intent_ids_)))
 
     def _shortlist(self, cols: np.ndarray, weights: np.ndarray,
@@ -388,8 +266,8 @@ class IntentMatcher:
         n = len(self.examples_)
         lengths = self.indptr_[cols + 1] - self.indptr_[cols]
         if lengths.sum() <= POSTINGS_BUDGET:
-            cos = _sparse_dot(cols, weights, self.indptr_, self.indices_, self.data_, n)
-            centroid = _sparse_dot(cols, weights, self.centroid_indptr_, self.centroid_indices_, self.centroid_data_,
+            cos = sparse_dot(cols, weights, self.indptr_, self.indices_, self.data_, n)
+            centroid = sparse_dot(cols, weights, self.centroid_indptr_, self.centroid_indices_, self.centroid_data_,
                                    len(self.intent_ids_))
             if exclude is not None:
                 cos[exclude] = 0.0
@@ -397,20 +275,20 @@ class IntentMatcher:
             return (np.argpartition(-cos, k - 1)[:k] if k < n else np.arange(n)), cos, centroid
         order = np.argsort(lengths, kind="stable")
         rare = order[:max(1, int(np.searchsorted(np.cumsum(lengths[order]), POSTINGS_BUDGET, side="right")))]
-        partial = _sparse_dot(cols[rare], weights[rare], self.indptr_, self.indices_, self.data_, n)
+        partial = sparse_dot(cols[rare], weights[rare], self.indptr_, self.indices_, self.data_, n)
         if exclude is not None:
             partial[exclude] = 0.0
         m = min(self.shortlist * CANDIDATES_PER_SLOT, n)
         candidates = np.argpartition(-partial, m - 1)[:m] if m < n else np.arange(n)
         candidates = candidates[partial[candidates] > 0.0]
         cos = np.zeros(n, dtype=np.float64)
-        cos[candidates] = _row_dots(candidates, cols, weights, self.rows_indptr_, self.rows_indices_, self.rows_data_,
+        cos[candidates] = row_dots(candidates, cols, weights, self.rows_indptr_, self.rows_indices_, self.rows_data_,
                                     len(self.idf_))
         k = min(self.shortlist, len(candidates))
         rows = candidates[np.argpartition(-cos[candidates], k - 1)[:k]] if k < len(candidates) else candidates
         owners = np.unique(self.example_intent_[rows])
         centroid = np.zeros(len(self.intent_ids_), dtype=np.float64)
-        centroid[owners] = _row_dots(owners, cols, weights, self.centroid_rows_indptr_, self.centroid_rows_indices_,
+        centroid[owners] = row_dots(owners, cols, weights, self.centroid_rows_indptr_, self.centroid_rows_indices_,
                                      self.centroid_rows_data_, len(self.idf_))
         return rows, cos, centroid
 
@@ -529,36 +407,3 @@ def training_data(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
             texts.append(normalized)
             labels.append(label)
     return texts, labels
-
-
-def index_key(kb: KnowledgeBase, params: dict[str, float | int]) -> str:
-    """Return a digest of everything the fitted index depends on."""
-    digest = hashlib.sha256(json.dumps([INDEX_FORMAT, params], sort_keys=True).encode())
-    for module in ("matcher.py", "text.py", "language.py"):  # the code that fits and normalises
-        digest.update(Path(__file__).with_name(module).read_bytes())
-    for intent_id in sorted(kb.intents):
-        digest.update(json.dumps([intent_id, kb.intents[intent_id].examples]).encode())
-    digest.update(json.dumps(kb.out_of_scope).encode())
-    digest.update(json.dumps(kb.acronyms, sort_keys=True).encode())
-    digest.update(repr(sorted(vars(kb.lexicon).items(), key=lambda kv: kv[0])).encode())
-    return digest.hexdigest()[:20]
-
-
-def fit_cached(kb: KnowledgeBase, params: dict[str, float | int], cache_dir: Path | None) -> IntentMatcher:
-    """Load the index for this data from `cache_dir`, or fit it and store it there."""
-    path = cache_dir / f"index-{index_key(kb, params)}.npz" if cache_dir else None
-    if path is not None and path.exists():
-        try:
-            return IntentMatcher.load(path)
-        except (OSError, ValueError, KeyError):
-            pass  # a stale or damaged cache is rebuilt below
-    matcher = IntentMatcher(**params).fit(*training_data(kb))  # type: ignore[arg-type]
-    if path is not None:
-        try:
-            matcher.save(path)
-            for old in path.parent.glob("index-*.npz"):
-                if old != path:
-                    old.unlink(missing_ok=True)
-        except OSError as exc:  # a read-only install still works, it just refits at start-up
-            warn_unwritable("index cache", path, exc, "every start rebuilds the index (a few seconds)")
-    return matcher

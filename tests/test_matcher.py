@@ -3,16 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bot.features import char_features, word_features
+from bot.index_cache import fit_cached, index_key
 from bot.knowledge import KnowledgeBase
 from bot.matcher import (
     OUT_OF_SCOPE,
     IntentMatcher,
     NotFittedError,
-    char_features,
-    fit_cached,
-    index_key,
     training_data,
-    word_features,
 )
 
 

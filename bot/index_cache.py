@@ -1,0 +1,47 @@
+"""The fitted index cache: a digest of what the index depends on, and the load-or-fit step."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.matcher import INDEX_FORMAT, IntentMatcher, training_data
+from bot.writable import warn_unwritable
+
+if TYPE_CHECKING:
+    from bot.knowledge import KnowledgeBase
+
+
+def index_key(kb: KnowledgeBase, params: dict[str, float | int]) -> str:
+    """Return a digest of everything the fitted index depends on."""
+    digest = hashlib.sha256(json.dumps([INDEX_FORMAT, params], sort_keys=True).encode())
+    for module in ("matcher.py", "features.py", "text.py", "language.py"):  # the code that fits and normalises
+        digest.update(Path(__file__).with_name(module).read_bytes())
+    for intent_id in sorted(kb.intents):
+        digest.update(json.dumps([intent_id, kb.intents[intent_id].examples]).encode())
+    digest.update(json.dumps(kb.out_of_scope).encode())
+    digest.update(json.dumps(kb.acronyms, sort_keys=True).encode())
+    digest.update(repr(sorted(vars(kb.lexicon).items(), key=lambda kv: kv[0])).encode())
+    return digest.hexdigest()[:20]
+
+
+def fit_cached(kb: KnowledgeBase, params: dict[str, float | int], cache_dir: Path | None) -> IntentMatcher:
+    """Load the index for this data from `cache_dir`, or fit it and store it there."""
+    path = cache_dir / f"index-{index_key(kb, params)}.npz" if cache_dir else None
+    if path is not None and path.exists():
+        try:
+            return IntentMatcher.load(path)
+        except (OSError, ValueError, KeyError):
+            pass  # a stale or damaged cache is rebuilt below
+    matcher = IntentMatcher(**params).fit(*training_data(kb))  # type: ignore[arg-type]
+    if path is not None:
+        try:
+            matcher.save(path)
+            for old in path.parent.glob("index-*.npz"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only install still works, it just refits at start-up
+            warn_unwritable("index cache", path, exc, "every start rebuilds the index (a few seconds)")
+    return matcher
