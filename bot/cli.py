@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.engine import Engine
-    from bot.knowledge import KnowledgeError
+    from bot.problems import KnowledgeError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = ("French FAQ assistant about the DCI, the attachés de sécurité intérieure (ASI) and the "
@@ -40,7 +40,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _engine(config: Config, log_unanswered: bool = True) -> Engine:
     from bot.engine import Engine
-    from bot.knowledge import KnowledgeError
+    from bot.problems import KnowledgeError
     from bot.unanswered import UnansweredLog
 
     try:
@@ -186,7 +186,8 @@ def _require_matplotlib() -> None:
 
 
 def _cross_validation(args: argparse.Namespace) -> int:
-    from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.problems import KnowledgeError
+    from bot.reader import load_knowledge
     from bot.tools import crossval
 
     if args.cross_validation < 2:
@@ -280,7 +281,8 @@ def cmd_intents(args: argparse.Namespace) -> int:
     Example: faqbot intents
              faqbot intents --json > knowledge.json
     """
-    from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.problems import KnowledgeError
+    from bot.reader import load_knowledge
     from bot.tools.catalog import export_knowledge, format_intents
 
     config = _config(args)

@@ -39,13 +39,15 @@ from bot.dialogue import (
 )
 from bot.guard import KeyTermGuard
 from bot.index_cache import fit_cached
-from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge
+from bot.knowledge import KnowledgeBase
 from bot.language import DEFAULT_LANGUAGE, detect
 from bot.matcher import IntentMatcher, matcher_params
 from bot.messages import LIST_SEPARATOR, bidi, message
+from bot.problems import KnowledgeError, Problem
 from bot.provenance import require_provenance
 from bot.question import asking_clause
 from bot.ranking import Evidence, Ranker, vetoed
+from bot.reader import load_knowledge
 from bot.text import content_tokens, of
 from bot.unanswered import Recorder
 

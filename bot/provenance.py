@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge import Answer, KnowledgeBase, KnowledgeError, Lines, Problem
+from bot.knowledge import Answer, KnowledgeBase
+from bot.problems import KnowledgeError, Lines, Problem
 from bot.text import strip_accents
 
 

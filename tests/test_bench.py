@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, load_config
-from bot.knowledge import load_knowledge
+from bot.reader import load_knowledge
 from bot.tools.synthetic import dump_toml, write_config, write_synthetic_kb
 
 REPO = Path(__file__).resolve().parent.parent

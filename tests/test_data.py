@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.knowledge import load_knowledge
+from bot.reader import load_knowledge
 
 REPO = Path(__file__).resolve().parent.parent
 _CONFIG = load_config(REPO / "config.toml")

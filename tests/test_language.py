@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.dialogue import Conversation
-from bot.knowledge import Answer, KnowledgeBase, Lines, load_knowledge
+from bot.knowledge import Answer, KnowledgeBase
 from bot.language import LanguageDetector, detect, fold_arabic, is_arabic
 from bot.messages import CATALOGUE, FSI, PDI, bidi, message, subject_name
+from bot.problems import Lines
+from bot.reader import load_knowledge
 from bot.text import content_tokens, normalize
 from bot.tools.translations import check_answer_translations
 

@@ -104,7 +104,7 @@ def test_without_classifier_the_score_is_the_similarity(kb: KnowledgeBase, monke
 
 def test_classifier_with_two_intents_gives_one_probability_each(tmp_path) -> None:
     """scikit-learn keeps one weight vector for two classes; the matcher must still score both."""
-    from bot.knowledge import load_knowledge
+    from bot.reader import load_knowledge
 
     (tmp_path / "knowledge").mkdir()
     (tmp_path / "intents").mkdir()

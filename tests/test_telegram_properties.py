@@ -27,7 +27,8 @@ from bot.channels.telegram import (
     split_text,
 )
 from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine, Reply, Suggestion
-from bot.knowledge import KnowledgeBase, Problem
+from bot.knowledge import KnowledgeBase
+from bot.problems import Problem
 
 EXAMPLES = 2000
 PROPERTIES = settings(max_examples=EXAMPLES, deadline=None,

@@ -205,7 +205,7 @@ def worker_naive(config_path: str, questions_path: str, passes: int) -> dict[str
     from rapidfuzz import process
 
     from bot.config import load_config
-    from bot.knowledge import load_knowledge
+    from bot.reader import load_knowledge
 
     config = load_config(config_path)
     kb = load_knowledge(config.paths.knowledge, config.paths.intents)

@@ -1,6 +1,6 @@
 """`faqbot check`: validate knowledge/ and intents/ beyond what loading them needs.
 
-Loading (bot/knowledge.py) already reports syntax errors, unknown or missing keys, wrong types,
+Loading (bot/reader.py) already reports syntax errors, unknown or missing keys, wrong types,
 duplicate ids and intents pointing at missing answers; bot/provenance.py, which the engine runs on
 every load, reports facts the source document does not contain. This module adds the checks a
 maintainer needs after editing the data: duplicate and near-duplicate examples, too few examples,
@@ -16,8 +16,10 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from bot.config import Config
-from bot.knowledge import Answer, DataRead, Intent, KnowledgeError, Lines, Problem, load_knowledge, read_data
+from bot.knowledge import Answer, Intent
+from bot.problems import KnowledgeError, Lines, Problem
 from bot.provenance import check_provenance, find_facts
+from bot.reader import DataRead, load_knowledge, read_data
 from bot.text import content_tokens
 from bot.tools.translations import check_translations
 

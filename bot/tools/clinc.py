@@ -203,7 +203,7 @@ def _build(dataset: Dataset, config_path: Path, root: Path, protocol: str) -> tu
 
     from bot.config import load_config
     from bot.engine import Engine
-    from bot.knowledge import KnowledgeError
+    from bot.problems import KnowledgeError
 
     cfg = write_kb(dataset, root, config_path, with_oos=protocol == "oos-train")
     _log(f"{protocol}: building the engine on {len(dataset.splits['train']):,} training questions (no cache)")

@@ -246,7 +246,7 @@ def write_synthetic_kb(config: Any, size: int, root: Path, queries: int, seed: i
     generated intents (`text` and the expected `intent`), written like the examples but never
     among them.
     """
-    from bot.knowledge import load_knowledge
+    from bot.reader import load_knowledge
 
     kb = load_knowledge(config.paths.knowledge, config.paths.intents)
     _copy_vocabulary(config, root)

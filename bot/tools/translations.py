@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.knowledge import Answer, DataRead, Lines, Problem
+from bot.knowledge import Answer
 from bot.language import TRANSLATED
+from bot.problems import Lines, Problem
 from bot.provenance import find_facts
+from bot.reader import DataRead
 
 ERROR, WARNING = "error", "warning"
 LANGUAGE_NAMES = {"en": "English", "ar": "Arabic"}

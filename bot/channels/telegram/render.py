@@ -28,7 +28,8 @@ from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
 from bot.channels.telegram import texts
 from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine, Reply
-from bot.knowledge import KnowledgeBase, Problem, Topic
+from bot.knowledge import KnowledgeBase, Topic
+from bot.problems import Problem
 
 TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
 DATA_LIMIT = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
