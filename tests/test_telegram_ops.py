@@ -186,3 +186,24 @@ async def test_stats_are_for_admins_in_private_only(start_bot, fake_api: FakeBot
     refused = (await wait_delivered(fake_api, GROUP["id"], 2, timeout=10))[1]
     assert seen(refused) == ADMIN_ONLY
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_no_network_at_start_up_is_a_few_lines_and_a_clear_exit(tmp_path: Path,
+                                                                    telegram_engine: Engine) -> None:
+    """Issue 14 item 5: one bounded retry policy, one line per try, no traceback, a non-zero exit."""
+    config = private_config(tmp_path, telegram_engine.config.paths.cache)
+    configure(config, startup_retries="2")
+    with socket.socket() as closed:  # a port nobody listens on: every connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35, "PYTHONIOENCODING": "utf-8"}
+    started = time.monotonic()
+    async with faqbot_telegram("--config", str(config), "--base-url", f"http://127.0.0.1:{port}/bot",
+                               env=env, cwd=REPO) as process:
+        _, stderr = await process.wait()
+    took, logs = time.monotonic() - started, stderr.decode()
+    lines = [line for line in logs.splitlines() if line.strip()]
+    assert process.returncode not in (0, None) and took < 30
+    assert sum("try" in line and "again" in line for line in lines) == 2, logs  # one line per retry
+    assert "could not start" in lines[-1] and "Traceback" not in logs and "A" * 35 not in logs
+    assert len(lines) <= 4, logs

@@ -111,6 +111,9 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
 # pauses (~16 s in all); 429 is waited out by AIORateLimiter.
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0)
 NO_RETRY = frozenset({"sendChatAction"})  # cosmetic: never worth delaying the answer
+# Start-up calls have one retry policy, the start-up's own (Service._bootstrap, `startup_retries`):
+# retrying them here as well made 3 x 7 tries and 54 s of logs before « could not start ».
+SETUP_CALLS = frozenset({"getMe", "deleteWebhook", "setWebhook", "setMyCommands"})
 # The window in which at most messages_per_second messages leave: a second and a margin, so that
 # timing jitter on the way (a late wake-up here, a request overtaking another) never lets Telegram
 # count one more in its second.
@@ -193,7 +196,7 @@ class RetryingRateLimiter(AIORateLimiter):
                     log.warning("%s to chat %s: no answer from Telegram (%s); not resent, it may have arrived",
                                 endpoint, chat, exc)
                     raise NotSure(str(exc)) from exc
-                if endpoint in NO_RETRY:
+                if endpoint in NO_RETRY or endpoint in SETUP_CALLS:
                     raise
                 pause = next(pauses, None)
                 if pause is None:
