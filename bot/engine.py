@@ -37,6 +37,7 @@ from bot.dialogue import (
     parse_choice,
     points_back,
 )
+from bot.explanation import CandidateReport, Explanation, GuardReport
 from bot.guard import KeyTermGuard
 from bot.index_cache import fit_cached
 from bot.knowledge import KnowledgeBase
@@ -71,7 +72,7 @@ class Reply:
     source: str | None = None
     suggestions: tuple[Suggestion, ...] = ()
     related: tuple[Suggestion, ...] = ()
-    explanation: dict[str, Any] = field(default_factory=dict, compare=False)
+    explanation: Explanation = field(default_factory=Explanation, compare=False)
     language: str = DEFAULT_LANGUAGE  # the language of `text`: "fr", "en" or "ar"
 
     def to_json(self) -> dict[str, Any]:
@@ -196,7 +197,8 @@ class Engine:
         finally:
             _WRITTEN_IN.reset(token)
         if reply.status != ANSWERED and reply.question.strip() and self.recorder is not None:
-            self.recorder.record(channel, reply.question, reply.status, reply.explanation.get("candidates", []))
+            self.recorder.record(channel, reply.question, reply.status,
+                                 [{"intent": c.intent, "score": c.score} for c in reply.explanation.candidates])
         return reply
 
     def log_refusal(self, question: str, channel: str, reason: str) -> None:
@@ -211,7 +213,7 @@ class Engine:
         question = text.strip()
         choice = parse_choice(question)
         if not question:
-            reply = Reply(text, FALLBACK, _msg("empty_question"), explanation={"rule": "empty question"})
+            reply = Reply(text, FALLBACK, _msg("empty_question"), explanation=Explanation("empty question"))
             return reply  # an empty line changes nothing: pending choices stay
         if isinstance(choice, int) and conversation.suggestions:
             reply = self._pick(state, question, choice, conversation)
@@ -219,7 +221,7 @@ class Engine:
             reply = self.none_of_these(conversation, _LANGUAGE.get())
         elif isinstance(choice, int):  # "1" with no list pending: a number alone asks nothing
             reply = Reply(question, FALLBACK, _msg("no_pending_choice"),
-                          explanation={"rule": "number with no choice pending"})
+                          explanation=Explanation("number with no choice pending"))
         else:
             ttl = self.config.dialogue.context_ttl_seconds
             reply = self._understand(state, question, conversation.topic(now, ttl),
@@ -255,9 +257,9 @@ class Engine:
         state = self._state
         if intent_id not in state.kb.intents:
             return Reply(question or intent_id, FALLBACK, _msg("unknown_choice"),
-                         explanation={"rule": "unknown intent"})
+                         explanation=Explanation("unknown intent"))
         title = state.kb.answer_of(intent_id).title_in(_LANGUAGE.get())
-        reply = self._answered(state, question or title, intent_id, 1.0, {"rule": "picked"})
+        reply = self._answered(state, question or title, intent_id, 1.0, Explanation("picked"))
         self._commit(state, reply, conversation, time.time() if now is None else now)
         return reply
 
@@ -265,7 +267,7 @@ class Engine:
         """The user refused every suggestion: forget them and invite a rephrasing."""
         conversation.suggestions = ()
         language = language or conversation.language_choice or conversation.language or DEFAULT_LANGUAGE
-        return Reply("", FALLBACK, message("none_of_these", language), explanation={"rule": "none of these"},
+        return Reply("", FALLBACK, message("none_of_these", language), explanation=Explanation("none of these"),
                      language=language)
 
     def _commit(self, state: _State, reply: Reply, conversation: Conversation, now: float) -> None:
@@ -286,24 +288,24 @@ class Engine:
         if not 1 <= choice <= len(conversation.suggestions):
             return Reply(question, CLARIFY, _msg("bad_choice", n=len(conversation.suggestions)),
                          suggestions=self._suggestions(state, conversation.suggestions),
-                         explanation={"rule": "number out of range"})
+                         explanation=Explanation("number out of range"))
         return self._answered(state, question, conversation.suggestions[choice - 1], 1.0,
-                              {"rule": f"picked suggestion {choice}"})
+                              Explanation(f"picked suggestion {choice}"))
 
     def _understand(self, state: _State, question: str, context: tuple[str, str] | None, last_intent: str = "",
                     list_intent: str = "") -> Reply:
         """Decide how to answer a question, using the conversation's topic for follow-ups."""
         kb = state.kb
         normalized, named = self._asked(state, question)
-        explanation: dict[str, Any] = {"normalized": normalized, "subjects": named,
-                                       "context": list(context) if context else None}
+        explanation = Explanation(normalized=normalized, subjects=list(named),
+                                  context=tuple(context) if context else None)
         if not normalized.strip():  # « ??? », emoji only: no word to understand, nothing to borrow from context
-            explanation["rule"] = "no word in the message"
+            explanation.rule = "no word in the message"
             return self._fallback(state, question, 0.0, explanation)
         items = kb.list_items(list_intent)
         position = list_position(normalized) if items else None
         if position is not None:  # "le premier de la liste": an entry of the list just given
-            explanation["rule"] = f"position {position} in the list of {list_intent!r}"
+            explanation.rule = f"position {position} in the list of {list_intent!r}"
             if -len(items) <= position <= len(items):
                 return self._answered(state, question, items[position - 1 if position > 0 else position], 1.0,
                                       explanation)
@@ -324,7 +326,7 @@ class Engine:
                 and not asked_facet(kb, normalized)):
             intent = kb.intent_for(described[0], last_facet)
             if intent is not None:  # "et l'ASI ?": the same question about another subject
-                explanation["rule"] = f"same facet {last_facet!r} asked about {described[0]!r}"
+                explanation.rule = f"same facet {last_facet!r} asked about {described[0]!r}"
                 return self._answered(state, question, intent.id, _threshold(state), explanation)
         return direct
 
@@ -349,15 +351,15 @@ class Engine:
         return normalized, named
 
     def _follow_up(self, state: _State, question: str, normalized: str, subject: str, last_intent: str,
-                   direct: Reply, explanation: dict[str, Any]) -> Reply:
+                   direct: Reply, explanation: Explanation) -> Reply:
         """Answer a question that leans on the previous subject, or say the data has nothing on it."""
         kb = state.kb
-        explanation["follow_up"] = subject
+        explanation.follow_up = subject
         facet = asked_facet(kb, normalized)
         pointing_back = points_back(normalized)
         if (not facet and last_intent in kb.intents and pointing_back
                 and state.guard.answer_says(normalized, last_intent)):
-            explanation["rule"] = f"follow-up: the last answer ({last_intent!r}) says what is asked"
+            explanation.rule = f"follow-up: the last answer ({last_intent!r}) says what is asked"
             return self._answered(state, question, last_intent, _threshold(state), explanation)
         if direct.status == ANSWERED and kb.intents[direct.intent].subject in ("", subject):  # type: ignore[index]
             return direct
@@ -366,7 +368,7 @@ class Engine:
         intent = kb.intent_for(subject, facet) if facet else None
         if intent is not None:
             score = next((c.score for c in ranking.candidates if c.intent == intent.id), 0.0)
-            explanation["rule"] = f"follow-up: facet {facet!r} of the conversation's subject {subject!r}"
+            explanation.rule = f"follow-up: facet {facet!r} of the conversation's subject {subject!r}"
             confidence = max(score, _threshold(state))
             return self._answered(state, question, intent.id, confidence, explanation)
         # The guard judges what the user wrote: the appended subject must not vouch for unknown words.
@@ -375,11 +377,11 @@ class Engine:
         decision = decide(replace(ranking, candidates=within), state.model, self.config.decision,
                           _question_language())
         if decision.status == ANSWERED:
-            explanation["rule"] = f"follow-up matched within the conversation's subject {subject!r}: {decision.rule}"
+            explanation.rule = f"follow-up matched within the conversation's subject {subject!r}: {decision.rule}"
             return self._answered(state, question, decision.intent, decision.confidence, explanation)  # type: ignore[arg-type]
         if direct.status == CLARIFY and not facet:  # offering choices borrows nothing
             return direct
-        explanation["rule"] = f"follow-up: the data has nothing on this about {subject!r}"
+        explanation.rule = f"follow-up: the data has nothing on this about {subject!r}"
         if not facet and not pointing_back and not is_anaphoric(normalized):
             # « ??? », an insult, a lone word: nothing was asked about the subject, so say nothing of it.
             return self._fallback(state, question, decision.confidence, explanation)
@@ -389,14 +391,14 @@ class Engine:
         return Reply(question, FALLBACK, text, confidence=decision.confidence, explanation=explanation)
 
     def _match(self, state: _State, question: str, normalized: str, named: list[str],
-               explanation: dict[str, Any]) -> Reply:
+               explanation: Explanation) -> Reply:
         """Decide on the question alone: answer, clarify or fall back."""
-        explanation = dict(explanation)
+        explanation = replace(explanation)
         ranking = state.ranker.rank(normalized, named)
         decision = decide(ranking, state.model, self.config.decision, _question_language())
-        explanation["candidates"] = [_describe(c, state.model.max_uncovered) for c in ranking.candidates]
-        explanation["out_of_scope"] = ranking.out_of_scope
-        explanation["rule"] = decision.rule
+        explanation.candidates = [_describe(c, state.model.max_uncovered) for c in ranking.candidates]
+        explanation.out_of_scope = ranking.out_of_scope
+        explanation.rule = decision.rule
         if decision.status == ANSWERED:
             return self._answered(state, question, decision.intent, decision.confidence, explanation)  # type: ignore[arg-type]
         if decision.status == CLARIFY:
@@ -408,7 +410,7 @@ class Engine:
         return self._fallback(state, question, decision.confidence, explanation)
 
     def _answered(self, state: _State, question: str, intent_id: str, confidence: float,
-                  explanation: dict[str, Any]) -> Reply:
+                  explanation: Explanation) -> Reply:
         kb = state.kb
         answer = kb.answer_of(intent_id)
         topic = kb.topic_of_answer.get(answer.id)
@@ -418,7 +420,7 @@ class Engine:
                      title=_shown(answer.title_in(language)),
                      source=answer.source, related=self._suggestions(state, siblings), explanation=explanation)
 
-    def _fallback(self, state: _State, question: str, confidence: float, explanation: dict[str, Any]) -> Reply:
+    def _fallback(self, state: _State, question: str, confidence: float, explanation: Explanation) -> Reply:
         return Reply(question, FALLBACK, _msg("no_information") + "\n" + self._help_line(state),
                      confidence=confidence, explanation=explanation)
 
@@ -433,9 +435,9 @@ class Engine:
         return _msg("help_line", topics=LIST_SEPARATOR[language].join(topics))
 
 
-def _describe(evidence: Evidence, max_uncovered: float) -> dict[str, Any]:
+def _describe(evidence: Evidence, max_uncovered: float) -> CandidateReport:
     c, verdict = evidence.matcher, evidence.verdict
-    guard = {"uncovered": verdict.uncovered, "share": verdict.share, "foreign_subjects": verdict.foreign_subjects,
-             "passed": verdict.passed, "vetoed": vetoed(verdict, max_uncovered)}
-    return {"intent": evidence.intent, "score": evidence.score, "tfidf": c.tfidf, "fuzzy": c.fuzzy,
-            "classifier": c.classifier, "coverage": round(evidence.coverage, 4), "example": c.example, "guard": guard}
+    guard = GuardReport(verdict.uncovered, verdict.share, verdict.foreign_subjects, verdict.passed,
+                        vetoed(verdict, max_uncovered))
+    return CandidateReport(evidence.intent, evidence.score, c.tfidf, c.fuzzy, c.classifier, round(evidence.coverage, 4),
+                           c.example, guard)

@@ -126,3 +126,19 @@ def test_guard_lets_these_through(engine: Engine, question: str, intent: str) ->
 def test_guard_refuses_these(engine: Engine, question: str) -> None:
     reply = engine.reply(question, Conversation())
     assert reply.status == FALLBACK, reply.explanation
+
+
+def test_the_explanation_is_typed_and_serialisable(engine) -> None:
+    import json
+
+    from bot.explanation import CandidateReport, Explanation
+
+    reply = engine.reply("le budget de la DCI", Conversation())
+    e = reply.explanation
+    assert isinstance(e, Explanation) and e.rule and e.normalized and e.subjects == ["dci"]
+    assert e.candidates and all(isinstance(c, CandidateReport) for c in e.candidates)
+    data = json.loads(json.dumps(e.to_json()))
+    assert data["candidates"][0]["intent"] == e.candidates[0].intent
+    assert set(data["candidates"][0]["guard"]) == {"uncovered", "share", "foreign_subjects", "passed", "vetoed"}
+    picked = engine.reply("1", Conversation())  # no list pending: a typed rule, no ranking
+    assert picked.explanation.rule == "number with no choice pending" and picked.explanation.candidates == []

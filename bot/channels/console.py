@@ -94,25 +94,16 @@ def slow_notice(out: TextIO, text: str = "", after: float = SLOW_SECONDS, enable
         timer.cancel()
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    """Read a field of the explanation, a dict or a dataclass."""
-    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
-
-
 def debug_text(reply: Reply, top: int = 5) -> str:
     """Show why the engine replied so: ranked intents, scores, guard verdicts, rule and decision."""
     e = reply.explanation
-    lines = [f"[debug] normalised: {_get(e, 'normalized') or '-'}"]
-    for n, c in enumerate(_get(e, "candidates") or [], 1):
-        if n > top:
-            break
-        guard = _get(c, "guard") or {}
-        verdict = "guard ok" if _get(guard, "passed", True) else "guard refused"
-        uncovered = _get(guard, "uncovered") or ()
-        if uncovered:
-            verdict += f" (uncovered: {', '.join(uncovered)})"
-        lines.append(f"[debug] {n}. {_get(c, 'intent')}  score {float(_get(c, 'score', 0.0)):.3f}  {verdict}")
-    lines.append(f"[debug] rule: {_get(e, 'rule') or '-'}")
+    lines = [f"[debug] normalised: {e.normalized or '-'}"]
+    for n, c in enumerate(e.candidates[:top], 1):
+        verdict = "guard ok" if c.guard.passed else "guard refused"
+        if c.guard.uncovered:
+            verdict += f" (uncovered: {', '.join(c.guard.uncovered)})"
+        lines.append(f"[debug] {n}. {c.intent}  score {c.score:.3f}  {verdict}")
+    lines.append(f"[debug] rule: {e.rule or '-'}")
     decided = f"{reply.status} {reply.intent}" if reply.intent else reply.status
     lines.append(f"[debug] decision: {decided} (confidence {reply.confidence:.2f})")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine import Reply
+from bot.explanation import GuardReport
 from bot.knowledge import KnowledgeBase
 
 
@@ -49,49 +50,48 @@ def export_knowledge(kb: KnowledgeBase, base: Path | None = None) -> dict[str, A
 def format_explanation(reply: Reply, kb: KnowledgeBase) -> str:
     """Render why the engine replied as it did, for `faqbot ask --explain`."""
     e = reply.explanation
-    normalized = e.get("normalized", "")
+    normalized = e.normalized
     decided = f"{reply.status} {reply.intent}" if reply.intent else reply.status
     lines = [f"question     {reply.question}", f"normalised   {normalized or '-'}"]
     acronyms = {k.lower(): v for k, v in kb.acronyms.items()}
     used = [f"{t.upper()} = {acronyms[t]}" for t in dict.fromkeys(normalized.split()) if t in acronyms]
     lines.append(f"acronyms     {'; '.join(used) if used else '-'}")
-    lines.append(f"subjects     {', '.join(e.get('subjects') or []) or '-'}")
-    context = e.get("context")
+    lines.append(f"subjects     {', '.join(e.subjects) or '-'}")
+    context = e.context
     lines.append("context      " + (f"subject {context[0]!r}, facet {context[1] or '-'!r} (from the conversation)"
                                     if context else "- (no earlier answer in this conversation)"))
-    if e.get("follow_up"):
-        lines.append(f"follow-up    resolved against subject {e['follow_up']!r}")
-    candidates = e.get("candidates", [])
+    if e.follow_up:
+        lines.append(f"follow-up    resolved against subject {e.follow_up!r}")
+    candidates = e.candidates
     if candidates:
         lines.append("candidates   (score = blended confidence; tfidf, fuzzy and svm (the classifier's probability) "
                      "are the matcher's sub-scores)")
         for n, c in enumerate(candidates[:5], 1):
-            svm = f"svm {c['classifier']:.3f}  " if c.get("classifier") is not None else ""
-            lines.append(f"  {n}. {c['intent']:32} score {c['score']:.3f}  tfidf {c['tfidf']:.3f}  "
-                         f"fuzzy {c['fuzzy']:.3f}  {svm}{_guard_text(c.get('guard', {}))}")
-            lines.append(f"     nearest example: {c['example']!r}")
-    lines.append(f"rule         {e.get('rule', '-')}")
+            svm = f"svm {c.classifier:.3f}  " if c.classifier is not None else ""
+            lines.append(f"  {n}. {c.intent:32} score {c.score:.3f}  tfidf {c.tfidf:.3f}  "
+                         f"fuzzy {c.fuzzy:.3f}  {svm}{_guard_text(c.guard)}")
+            lines.append(f"     nearest example: {c.example!r}")
+    lines.append(f"rule         {e.rule or '-'}")
     lines.append(f"decision     {decided} (confidence {reply.confidence:.2f})")
     if reply.suggestions:
         lines.append("suggestions  " + "; ".join(f"{s.intent} ({s.title})" for s in reply.suggestions))
     return "\n".join(lines)
 
 
-def _guard_text(guard: dict[str, Any]) -> str:
-    if not guard:
-        return ""
-    if guard.get("passed"):
+def _guard_text(guard: GuardReport) -> str:
+    if guard.passed:
         return "guard: ok"
     reasons = []
-    if guard.get("uncovered"):
-        reasons.append(f"uncovered terms {', '.join(guard['uncovered'])} (share {guard.get('share', 0):.2f})")
-    if guard.get("foreign_subjects"):
-        reasons.append(f"other subject {', '.join(guard['foreign_subjects'])}")
+    if guard.uncovered:
+        reasons.append(f"uncovered terms {', '.join(guard.uncovered)} (share {guard.share:.2f})")
+    if guard.foreign_subjects:
+        reasons.append(f"other subject {', '.join(guard.foreign_subjects)}")
     return "guard: refused, " + "; ".join(reasons or ["refused"])
 
 
 def render_explanation(reply: Reply, kb: KnowledgeBase, as_json: bool = False) -> str:
     """Return what `faqbot ask --explain` prints for one reply: the explanation as text, or as JSON."""
     if as_json:
-        return json.dumps({**reply.to_json(), "explanation": reply.explanation}, ensure_ascii=False, indent=2) + "\n"
+        data = {**reply.to_json(), "explanation": reply.explanation.to_json()}
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     return format_explanation(reply, kb) + "\n\n"

@@ -177,12 +177,12 @@ def _ask(engine: Any, texts: Sequence[str], labels: dict[str, str]) -> Pass:
         out.predicted.append(labels.get(reply.intent, reply.intent) if answered else OOS)
         out.status.append(reply.status)
         out.confidence.append(round(float(reply.confidence), 4))
-        candidates = reply.explanation.get("candidates") or [{}]
-        top, score = candidates[0].get("intent", ""), candidates[0].get("score", 0.0)
+        candidates = reply.explanation.candidates
+        top, score = (candidates[0].intent, candidates[0].score) if candidates else ("", 0.0)
         out.top.append(labels.get(top, top or OOS))
         out.top_score.append(round(float(score), 4))
         allowed = reply.intent if answered else next(
-            (c["intent"] for c in candidates if c.get("guard", {}).get("passed")), "")
+            (c.intent for c in candidates if c.guard.passed), "")
         out.allowed.append(labels.get(allowed, allowed or OOS))
     return out
 

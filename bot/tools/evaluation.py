@@ -154,8 +154,7 @@ def _describe(reply: Reply, expected: str) -> str:
 
 def _outcome(q: LabelledQuestion, reply: Reply) -> Outcome:
     # `passed`: the candidate may be decided on (the guard does not veto it), as bot.decision.decide sees it.
-    ranked = tuple(Ranked(c["intent"], float(c["score"]), not c.get("guard", {}).get("vetoed", False))
-                   for c in reply.explanation.get("candidates", []))
+    ranked = tuple(Ranked(c.intent, float(c.score), not c.guard.vetoed) for c in reply.explanation.candidates)
     return Outcome(q.text, q.intent, q.kind, reply.status, reply.intent, reply.confidence, ranked)
 
 

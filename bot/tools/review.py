@@ -12,6 +12,7 @@ from typing import Any
 from bot.config import DecisionSettings
 from bot.dialogue import Conversation, asked_facet, focused_subjects
 from bot.engine import ANSWERED, Engine
+from bot.explanation import CandidateReport
 from bot.knowledge import KnowledgeBase
 from bot.text import content_tokens, strip_accents
 
@@ -167,12 +168,12 @@ def group_questions(entries: Iterable[dict[str, Any]], kb: KnowledgeBase,
     return groups
 
 
-def _fits(candidate: dict[str, Any], d: DecisionSettings) -> bool:
+def _fits(candidate: CandidateReport, d: DecisionSettings) -> bool:
     """Tell whether a question probably belongs to its nearest intent, which lacks examples like it.
 
     It does when the key-term guard accepts the intent and the score is high enough to offer it.
     """
-    return bool(candidate.get("guard", {}).get("passed")) and candidate["score"] >= d.clarify_threshold
+    return candidate.guard.passed and candidate.score >= d.clarify_threshold
 
 
 def review(engine: Engine, entries: Iterable[dict[str, Any]], bound: float = 0.5) -> list[ReviewGroup]:
@@ -191,12 +192,12 @@ def review(engine: Engine, entries: Iterable[dict[str, Any]], bound: float = 0.5
         for q in members:
             reply = engine.reply(q.text, Conversation(), channel="review")
             answered += (reply.status == ANSWERED) * q.count
-            top = (reply.explanation.get("candidates") or [None])[0]
+            top = reply.explanation.candidates[0] if reply.explanation.candidates else None
             if top is None:
                 tops.append((None, 0.0, False, q.count))
             else:
-                tops.append((top["intent"], float(top["score"]), _fits(top, d), q.count))
-                uncovered.append((top["intent"], tuple(top.get("guard", {}).get("uncovered", ()))))
+                tops.append((top.intent, float(top.score), _fits(top, d), q.count))
+                uncovered.append((top.intent, top.guard.uncovered))
         count = sum(q.count for q in members)
         votes: Counter[str] = Counter()
         for intent, _, _, times in tops:

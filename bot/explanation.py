@@ -1,0 +1,54 @@
+"""Why the engine replied as it did: a typed record each reply carries.
+
+The engine fills it while it decides; `faqbot ask --explain`, the console's /debug, `faqbot eval`,
+`faqbot review` and the unanswered log read it. Nothing branches on its display strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class GuardReport:
+    """The key-term guard's verdict on one candidate."""
+
+    uncovered: tuple[str, ...] = ()  # key terms of the question the intent never mentions
+    share: float = 0.0  # their share of the question's key terms
+    foreign_subjects: tuple[str, ...] = ()  # subjects named that the intent is not about
+    passed: bool = True
+    vetoed: bool = False  # refused outright (conflict, the asked word uncovered, or too large a share)
+
+
+@dataclass(frozen=True)
+class CandidateReport:
+    """One ranked intent: its confidence, the matcher's sub-scores, its nearest example, the guard."""
+
+    intent: str
+    score: float
+    tfidf: float = 0.0
+    fuzzy: float = 0.0
+    classifier: float | None = None  # the SVM's probability, when it is fitted
+    coverage: float = 0.0
+    example: str = ""
+    guard: GuardReport = field(default_factory=GuardReport)
+
+
+@dataclass
+class Explanation:
+    """What the engine read in the message, what it ranked and which rule decided."""
+
+    rule: str = ""
+    normalized: str = ""
+    subjects: list[str] = field(default_factory=list)
+    context: tuple[str, str] | None = None  # the conversation's (subject, facet), when it had one
+    follow_up: str | None = None  # the subject a follow-up was resolved against
+    candidates: list[CandidateReport] = field(default_factory=list)
+    out_of_scope: float | None = None  # the out-of-scope class's score
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the explanation as plain JSON data (`faqbot ask --explain --json`)."""
+        data = asdict(self)
+        data["context"] = list(self.context) if self.context else None
+        return data
