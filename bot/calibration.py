@@ -271,12 +271,16 @@ class FoldScore:
         return self.wrong / (self.in_scope + self.out_of_scope) if self.in_scope + self.out_of_scope else 0.0
 
 
-def cross_validate(rows: Sequence[Row], settings: DecisionSettings, max_uncovered: float) -> list[FoldScore]:
-    """Score each fold with a decision model fitted on the other folds' rows (nothing it saw is scored)."""
+def cross_validate(rows: Sequence[Row], settings: DecisionSettings, max_uncovered: float,
+                   language: str | None = None) -> list[FoldScore]:
+    """Score each fold with a decision model fitted on the other folds' rows (nothing it saw is scored).
+
+    With `language`, only that language's questions are scored (the model still learns from all).
+    """
     scores = []
     for f in sorted({r.fold for r in rows}):
         model = fit_model([r for r in rows if r.fold != f], settings.target_precision, max_uncovered)
-        held = [r for r in rows if r.fold == f]
+        held = [r for r in rows if r.fold == f and language in (None, r.language)]
         right = wrong = rejected = clarified = 0
         for r in held:
             p = model.probability(r.x) if r.x else 0.0

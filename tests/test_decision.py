@@ -160,3 +160,22 @@ def test_a_message_without_words_after_an_answer_borrows_nothing(engine: Engine)
         reply = engine.reply(noise, conversation)
         assert (reply.status, reply.intent) == (FALLBACK, None)
         assert "au sujet" not in reply.text
+
+
+def test_cross_validation_reports_each_language_apart() -> None:
+    from bot.calibration import FoldScore
+    from bot.tools.crossval import CrossValidation, as_json, format_scores
+
+    fr = [FoldScore(0, 10, 9, 4, 4, 0, 1), FoldScore(1, 10, 7, 4, 3, 1, 2)]
+    ar = [FoldScore(0, 5, 2, 1, 1, 0, 3), FoldScore(1, 5, 3, 1, 1, 0, 2)]
+    both = [FoldScore(f, a.in_scope + b.in_scope, a.answered_right + b.answered_right, a.out_of_scope + b.out_of_scope,
+                      a.rejected + b.rejected, a.wrong + b.wrong, a.clarified + b.clarified)
+            for f, (a, b) in enumerate(zip(fr, ar, strict=True))]
+    result = CrossValidation(both, {"fr": fr, "ar": ar})
+    data = as_json(result)
+    by_language = data["by_language"]
+    assert by_language["fr"]["in_scope_accuracy"] == 0.8 and by_language["ar"]["in_scope_accuracy"] == 0.5
+    assert data["total"]["in_scope_accuracy"] == 0.7
+    lines = format_scores(result).splitlines()
+    assert lines[-3].startswith("all: in-scope accuracy 0.700") and lines[-1].startswith("ar: in-scope accuracy 0.500")
+    assert lines[-2].endswith("(28 questions)")
