@@ -18,6 +18,7 @@ import pytest
 from fakebotapi import ADMIN, GROUP, USER, FakeBotAPI, faqbot_telegram
 from test_reliability import QUESTIONS, answer_index, delivered, person, private_config, seen, wait_delivered
 
+import bot.channels.telegram.systemd as systemd
 import bot.channels.telegram.transport as transport
 from bot.channels.telegram import ADMIN_ONLY, ERROR
 from bot.engine import Engine
@@ -125,7 +126,7 @@ async def test_the_watchdog_goes_quiet_while_updates_are_not_fetched(start_bot, 
         service = await start_bot()
         service.environ.update({"NOTIFY_SOCKET": str(address), "WATCHDOG_USEC": "200000"})
         service._tasks.append(asyncio.get_running_loop().create_task(  # noqa: SLF001 - the watchdog with this env
-            transport.watchdog(service.healthy, service.environ)))
+            systemd.watchdog(service.healthy, service.environ)))
 
         def pings() -> int:
             count = 0

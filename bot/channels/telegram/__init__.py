@@ -7,7 +7,8 @@ lost, answered twice or able to stop the others.
 - texts: every user-facing text (French)
 - render: HTML messages, split at Telegram's limit; keyboards; the buttons' callback data
 - handlers: commands, questions, buttons, inline queries, the error handler
-- transport: getUpdates, per-chat lanes, rate limits and send retries, watchdog, log scrubbing
+- transport: getUpdates, per-chat lanes, rate limits and send retries
+- logs: log scrubbing (no token, no user data); systemd: notifications and the watchdog
 - store: the SQLite inbox, conversations and stats; webhook: the webhook's HTTP server
 - app: start-up, graceful stop, `run` (what `faqbot telegram` calls)
 """
@@ -23,6 +24,7 @@ from bot.channels.telegram.app import (
     webhook_options,
 )
 from bot.channels.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS
+from bot.channels.telegram.logs import LogScrubber
 from bot.channels.telegram.render import (
     DATA_LIMIT,
     TEXT_LIMIT,
@@ -43,7 +45,7 @@ from bot.channels.telegram.texts import (
     STALE_BUTTON,
     UNKNOWN_COMMAND,
 )
-from bot.channels.telegram.transport import LogScrubber, RetryingRateLimiter
+from bot.channels.telegram.transport import RetryingRateLimiter
 
 SecretRedactor = LogScrubber  # the name before the scrubber also hid user data
 

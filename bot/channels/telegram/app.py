@@ -27,17 +27,14 @@ from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
 from bot.channels.telegram.handlers import FaqBot
+from bot.channels.telegram.logs import LogScrubber, configure_logging
 from bot.channels.telegram.store import Store, StoreError
+from bot.channels.telegram.systemd import STALL_SECONDS, sd_notify, watchdog
 from bot.channels.telegram.transport import (
-    STALL_SECONDS,
     Dispatcher,
-    LogScrubber,
     Poller,
     PollingFailed,
     RetryingRateLimiter,
-    configure_logging,
-    sd_notify,
-    watchdog,
 )
 from bot.channels.telegram.webhook import WebhookServer
 from bot.config import Config, TelegramSettings

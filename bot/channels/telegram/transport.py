@@ -1,5 +1,5 @@
 """Getting updates in and answers out: the polling loop, the per-chat lanes, the rate limiter with
-its retry rules, the systemd watchdog, and logs without secrets or user data.
+its retry rules (the systemd watchdog is in systemd.py, logs without secrets or user data in logs.py).
 
 Updates flow: getUpdates (or the webhook, see webhook.py) -> `Store.record` (committed) -> the next
 getUpdates confirms them -> `Dispatcher` parses each one alone and runs it in its chat's lane ->
@@ -14,12 +14,9 @@ import contextlib
 import itertools
 import json
 import logging
-import os
-import socket
 import time
-import traceback
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any
 
 import httpx
@@ -27,84 +24,9 @@ from telegram import Bot, Update
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import AIORateLimiter
 
-from bot.channels.telegram.render import ascii_int
 from bot.channels.telegram.store import Store
 
 log = logging.getLogger(__name__)
-
-# -- logs: no token, no user data ------------------------------------------------------------------
-LIBRARY_LOGGERS = ("telegram", "httpx", "httpcore", "hpack")
-
-
-class _Hidden:
-    def __str__(self) -> str:
-        return "…"
-
-    __repr__ = __str__
-
-
-def scrubbed_traceback(exc: BaseException) -> str:
-    """A traceback whose exception messages are dropped (they may quote user text), Telegram's errors excepted."""
-    from telegram.error import TelegramError
-
-    parts: list[str] = []
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        said = str(current) if isinstance(current, TelegramError | httpx.HTTPError | OSError) else ""
-        parts.insert(0, "".join(traceback.format_tb(current.__traceback__))
-                     + f"{type(current).__module__}.{type(current).__qualname__}{': ' + said if said else ''}\n")
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    return "Traceback (most recent call last):\n" + "\nDuring handling, another exception:\n".join(parts)
-
-
-class LogScrubber(logging.Filter):
-    """Keep secrets and user data out of every log record.
-
-    Secrets (the token is in every Bot API URL) are replaced. Records of the libraries
-    (LIBRARY_LOGGERS) keep their fixed text and their numbers only: their arguments may be
-    updates, messages or users. Tracebacks keep their frames, not the messages of exceptions
-    other than Telegram's and the network's.
-    """
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "<redacted>")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.split(".")[0] in LIBRARY_LOGGERS and record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            shown = tuple(a if type(a) in (int, float, bool) else _Hidden() for a in args)
-            try:
-                record.msg = str(record.msg) % shown
-            except (TypeError, ValueError):
-                record.msg = str(record.msg)
-            record.args = None
-        message = record.getMessage()
-        redacted = self.redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = self.redact(scrubbed_traceback(record.exc_info[1]))
-        elif record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-        return True
-
-
-def configure_logging(level: str, secrets: Iterable[str]) -> None:
-    """Log to stderr at `level`, never showing `secrets` or user data."""
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper())
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines are URLs holding the token
-    scrubber = LogScrubber(secrets)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(scrubber)
-
 
 # -- sending: rate limits and retries --------------------------------------------------------------
 # A request that surely did not reach Telegram (no connection, a 5xx answer) is retried after these
@@ -421,50 +343,3 @@ def _json(content: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return payload if isinstance(payload, dict) else {}
-
-
-# -- systemd -----------------------------------------------------------------------------------------
-STALL_SECONDS = 300.0  # updates waiting and none finished for this long: the bot is stuck
-
-
-def sd_notify(message: str, environ: dict[str, str] | None = None) -> bool:
-    """Send `message` to systemd (Type=notify units); False when not run by systemd or not sent.
-
-    The socket is non-blocking: a listener that does not read (its queue full) must not stall the bot.
-    """
-    address = (environ if environ is not None else os.environ).get("NOTIFY_SOCKET", "")
-    if not address:
-        return False
-    if address.startswith("@"):
-        address = "\0" + address[1:]
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-            sock.setblocking(False)
-            sock.connect(address)
-            sock.sendall(message.encode())
-    except OSError as exc:
-        log.warning("Could not notify systemd: %s", exc)
-        return False
-    return True
-
-
-async def watchdog(healthy: Callable[[], bool], environ: dict[str, str] | None = None) -> None:
-    """Tell systemd the bot is alive (WATCHDOG=1) every half WatchdogSec, only while `healthy()`.
-
-    When it stops (updates no longer fetched, or no longer handled), systemd kills and restarts it.
-    """
-    environ = environ if environ is not None else dict(os.environ)
-    usec = ascii_int(environ.get("WATCHDOG_USEC", ""))
-    pid = environ.get("WATCHDOG_PID", "")
-    if not usec or (pid and pid != str(os.getpid())):
-        return
-    interval = usec / 2e6
-    warned = False
-    while True:
-        if healthy():
-            sd_notify("WATCHDOG=1", environ)
-            warned = False
-        elif not warned:
-            log.error("Not fetching or not handling updates any more: no watchdog ping, systemd will restart the bot")
-            warned = True
-        await asyncio.sleep(interval)
