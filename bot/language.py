@@ -43,7 +43,10 @@ _FOLD = {
 }
 # Light stemming, applied alike to questions, examples, aliases and triggers: « وبريده » and
 # « البريد » both become « بريد ». Longest prefix first; at least three letters must remain.
-_PREFIXES = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف")
+# The prefixes are those of Larkey, Ballesteros and Connell's « light10 » stemmer: « ف » alone is
+# not one of them, because so many words begin with it (« فاكس », « فرنسا », « فريق »): stripping
+# it made « فاكس » and « الفاكس » two different words.
+_PREFIXES = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "و")
 _SUFFIXES = ("كما", "هما", "ها", "هم", "هن", "كم", "كن", "نا", "ه", "ك")
 _MIN_STEM = 3
 

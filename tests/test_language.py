@@ -60,6 +60,12 @@ def test_arabic_clitics_meet_the_plain_word() -> None:
     assert fold_arabic("qui dirige la DCI ?") == "qui dirige la DCI ?"  # French is left alone
 
 
+@pytest.mark.parametrize("word", ["فاكس", "فرنسا", "فريق"])
+def test_a_word_beginning_with_fa_keeps_it_and_meets_its_article_form(word: str) -> None:
+    assert normalize(word) == normalize("ال" + word) == normalize("و" + "ال" + word)
+    assert normalize(word).startswith(fold_arabic("ف"))
+
+
 def test_arabic_function_words_are_not_key_terms() -> None:
     assert content_tokens(normalize("ما هو رقم فاكس المصلحة؟")) == normalize("رقم فاكس المصلحة").split()
     assert content_tokens(normalize("what is the fax number")) == ["fax", "number"]
