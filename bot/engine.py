@@ -19,7 +19,7 @@ import contextvars
 import copy
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.calibration import fit_decision_cached
@@ -37,7 +37,6 @@ from bot.dialogue import (
     parse_choice,
     points_back,
 )
-from bot.explanation import CandidateReport, Explanation, GuardReport
 from bot.guard import KeyTermGuard
 from bot.index_cache import fit_cached
 from bot.knowledge import KnowledgeBase
@@ -49,40 +48,9 @@ from bot.provenance import require_provenance
 from bot.question import asking_clause
 from bot.ranking import Evidence, Ranker, vetoed
 from bot.reader import load_knowledge
+from bot.reply import CandidateReport, Explanation, GuardReport, Reply, Suggestion
 from bot.text import content_tokens, of
 from bot.unanswered import Recorder
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    intent: str
-    title: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    """The engine's decision; `text` is exactly what the console prints."""
-
-    question: str
-    status: str
-    text: str
-    intent: str | None = None
-    confidence: float = 0.0
-    title: str = ""
-    source: str | None = None
-    suggestions: tuple[Suggestion, ...] = ()
-    related: tuple[Suggestion, ...] = ()
-    explanation: Explanation = field(default_factory=Explanation, compare=False)
-    language: str = DEFAULT_LANGUAGE  # the language of `text`: "fr", "en" or "ar"
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the `faqbot ask --json` object (see the GUIDE's contract)."""
-        return {
-            "question": self.question, "status": self.status, "intent": self.intent,
-            "confidence": round(self.confidence, 3), "answer": self.text,
-            "suggestions": [asdict(s) for s in self.suggestions], "source": self.source,
-            "language": self.language,
-        }
 
 
 @dataclass(frozen=True)

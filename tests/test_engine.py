@@ -131,7 +131,7 @@ def test_guard_refuses_these(engine: Engine, question: str) -> None:
 def test_the_explanation_is_typed_and_serialisable(engine) -> None:
     import json
 
-    from bot.explanation import CandidateReport, Explanation
+    from bot.reply import CandidateReport, Explanation
 
     reply = engine.reply("le budget de la DCI", Conversation())
     e = reply.explanation

@@ -37,8 +37,9 @@ from bot.channels.telegram import (
     split_text,
 )
 from bot.config import Config
-from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine, Reply, Suggestion
+from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine
 from bot.knowledge import KnowledgeBase
+from bot.reply import Reply, Suggestion
 
 REPO = Path(__file__).resolve().parent.parent
 MAIL = "tristan.coudert@diplomatie.gouv.fr"

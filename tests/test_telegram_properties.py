@@ -26,9 +26,10 @@ from bot.channels.telegram import (
     render_reply,
     split_text,
 )
-from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine, Reply, Suggestion
+from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine
 from bot.knowledge import KnowledgeBase
 from bot.problems import Problem
+from bot.reply import Reply, Suggestion
 
 EXAMPLES = 2000
 PROPERTIES = settings(max_examples=EXAMPLES, deadline=None,

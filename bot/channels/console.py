@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.dialogue import Conversation
-from bot.engine import Engine, Reply
+from bot.engine import Engine
 from bot.messages import message
+from bot.reply import Reply
 from bot.text import french_typography
 
 WELCOME = french_typography(

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.engine import Reply
-from bot.explanation import GuardReport
 from bot.knowledge import KnowledgeBase
+from bot.reply import GuardReport, Reply
 
 
 def format_intents(kb: KnowledgeBase) -> str:

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.dialogue import Conversation
-from bot.engine import ANSWERED, Engine, Reply
+from bot.engine import ANSWERED, Engine
+from bot.reply import Reply
 
 OUT_OF_SCOPE = "(out of scope)"
 

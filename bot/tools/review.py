@@ -12,8 +12,8 @@ from typing import Any
 from bot.config import DecisionSettings
 from bot.dialogue import Conversation, asked_facet, focused_subjects
 from bot.engine import ANSWERED, Engine
-from bot.explanation import CandidateReport
 from bot.knowledge import KnowledgeBase
+from bot.reply import CandidateReport
 from bot.text import content_tokens, strip_accents
 
 

@@ -28,7 +28,8 @@ from bot.tools.suite_cases import DEFAULT_SEED, Case, Suite, TestSpec, generate,
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from bot.engine import Engine, Reply
+    from bot.engine import Engine
+    from bot.reply import Reply
 
 __all__ = ["DEFAULT_SEED", "SuiteReport", "TestResult", "format_report", "report_json",
            "run", "run_suite", "suite_command"]

@@ -43,7 +43,8 @@ from bot.channels.telegram.store import Store
 from bot.channels.telegram.transport import NotSure
 from bot.config import TelegramSettings
 from bot.dialogue import Conversation
-from bot.engine import ANSWERED, CLARIFY, Engine, Reply
+from bot.engine import ANSWERED, CLARIFY, Engine
+from bot.reply import Reply
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

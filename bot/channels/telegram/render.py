@@ -27,9 +27,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
 from bot.channels.telegram import texts
-from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine, Reply
+from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine
 from bot.knowledge import KnowledgeBase, Topic
 from bot.problems import Problem
+from bot.reply import Reply
 
 TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
 DATA_LIMIT = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)

@@ -1,13 +1,15 @@
-"""Why the engine replied as it did: a typed record each reply carries.
+"""What the engine returns: a Reply, and the typed Explanation of why it replied so.
 
-The engine fills it while it decides; `faqbot ask --explain`, the console's /debug, `faqbot eval`,
-`faqbot review` and the unanswered log read it. Nothing branches on its display strings.
+The engine fills the explanation while it decides; `faqbot ask --explain`, the console's /debug,
+`faqbot eval`, `faqbot review` and the unanswered log read it. Nothing branches on its display strings.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from bot.language import DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -52,3 +54,35 @@ class Explanation:
         data = asdict(self)
         data["context"] = list(self.context) if self.context else None
         return data
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    intent: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The engine's decision; `text` is exactly what the console prints."""
+
+    question: str
+    status: str
+    text: str
+    intent: str | None = None
+    confidence: float = 0.0
+    title: str = ""
+    source: str | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    related: tuple[Suggestion, ...] = ()
+    explanation: Explanation = field(default_factory=Explanation, compare=False)
+    language: str = DEFAULT_LANGUAGE  # the language of `text`: "fr", "en" or "ar"
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the `faqbot ask --json` object (see the GUIDE's contract)."""
+        return {
+            "question": self.question, "status": self.status, "intent": self.intent,
+            "confidence": round(self.confidence, 3), "answer": self.text,
+            "suggestions": [asdict(s) for s in self.suggestions], "source": self.source,
+            "language": self.language,
+        }
