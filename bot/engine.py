@@ -1,15 +1,16 @@
 """Engine.reply(text, conversation) -> Reply: the one core every front end calls.
 
-Decision rules, on the matcher's 0-1 scale (thresholds from config.toml [decision]):
+Decision rules, in this order:
 
-1. a number answering a pending "did you mean" list picks that suggestion;
+1. a number answering a pending "did you mean" list picks that suggestion; « aucune » refuses it;
 2. after an answer giving a list, "le premier", "le 3e", "le dernier" answer about that entry;
 3. a follow-up ("et son mail ?") is resolved against the conversation's last subject; if the data
    has nothing on that facet of that subject, the engine falls back instead of borrowing another
    subject's answer; "qui la met en œuvre ?" gets the last answer again when it says so;
-4. otherwise candidates refused by the key-term guard are dropped, then the best one is
-   answered when its confidence reaches ``answer_threshold`` with ``margin`` over the runner-up,
-   offered as a choice ("clarify") when it reaches ``clarify_threshold``, and the engine falls
+4. otherwise the asking clause is ranked (bot/ranking.py) and bot/decision.py decides: the best
+   candidate the key-term guard allows is answered when the learned probability that answering is
+   right reaches the threshold of the language the message is written in, offered with its close
+   runner-ups as a choice ("clarify") above ``[decision] clarify_threshold``, and the engine falls
    back below that.
 """
 
@@ -154,7 +155,7 @@ class Engine:
 
         The reply is in `language` if given, else in the user's chosen language, else in the language
         the message is written in, else in the conversation's (French at first).
-        Clarify and fallback replies are written to the unanswered log, tagged with `channel`.
+        Clarify and fallback replies are told to the engine's recorder (if any), tagged with `channel`.
         """
         conversation = conversation if conversation is not None else Conversation()
         written_in = detect(text, self.kb)

@@ -49,12 +49,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert len(str(caught.value).splitlines()) == 3
 
 
-def test_clarify_threshold_above_answer_threshold_is_refused(tmp_path: Path) -> None:
-    fields = load_config(REPO / "config.toml").decision
-    if not hasattr(fields, "answer_threshold"):
-        pytest.skip("[decision] has no answer_threshold any more")
-    path = config_with(tmp_path, "clarify_threshold = ", "clarify_threshold = 0.9 #")
-    with pytest.raises(ConfigError, match="decision.clarify_threshold: must not exceed decision.answer_threshold"):
+def test_settings_in_the_wrong_order_are_refused(tmp_path: Path) -> None:
+    path = config_with(tmp_path, "char_ngram_min = ", "char_ngram_min = 9 #")
+    with pytest.raises(ConfigError, match="matcher.char_ngram_min: must not exceed matcher.char_ngram_max"):
         load_config(path)
 
 
