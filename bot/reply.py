@@ -79,7 +79,7 @@ class Reply:
     language: str = DEFAULT_LANGUAGE  # the language of `text`: "fr", "en" or "ar"
 
     def to_json(self) -> dict[str, Any]:
-        """Return the `faqbot ask --json` object (see the GUIDE's contract)."""
+        """Return the `faqbot ask --json` object, one per question (its fields are listed in the README)."""
         return {
             "question": self.question, "status": self.status, "intent": self.intent,
             "confidence": round(self.confidence, 3), "answer": self.text,
