@@ -407,6 +407,6 @@ class Engine:
 def _describe(evidence: Evidence, max_uncovered: float) -> CandidateReport:
     c, verdict = evidence.matcher, evidence.verdict
     guard = GuardReport(verdict.uncovered, verdict.share, verdict.foreign_subjects, verdict.passed,
-                        vetoed(verdict, max_uncovered))
+                        vetoed(verdict, max_uncovered), verdict.conflict, verdict.asked_uncovered)
     return CandidateReport(evidence.intent, evidence.score, c.tfidf, c.fuzzy, c.classifier, round(evidence.coverage, 4),
                            c.example, guard)

@@ -21,6 +21,8 @@ class GuardReport:
     foreign_subjects: tuple[str, ...] = ()  # subjects named that the intent is not about
     passed: bool = True
     vetoed: bool = False  # refused outright (conflict, the asked word uncovered, or too large a share)
+    conflict: bool = False  # a subject, an identity question or a precise datum the intent cannot be about
+    asked_uncovered: bool = False  # the word asked after « quel », « combien de » is not covered
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ def test_the_explanation_is_typed_and_serialisable(engine) -> None:
     assert e.candidates and all(isinstance(c, CandidateReport) for c in e.candidates)
     data = json.loads(json.dumps(e.to_json()))
     assert data["candidates"][0]["intent"] == e.candidates[0].intent
-    assert set(data["candidates"][0]["guard"]) == {"uncovered", "share", "foreign_subjects", "passed", "vetoed"}
+    assert set(data["candidates"][0]["guard"]) == {"uncovered", "share", "foreign_subjects", "passed", "vetoed",
+                                                   "conflict", "asked_uncovered"}
     picked = engine.reply("1", Conversation())  # no list pending: a typed rule, no ranking
     assert picked.explanation.rule == "number with no choice pending" and picked.explanation.candidates == []

@@ -85,6 +85,10 @@ def _guard_text(guard: GuardReport) -> str:
         reasons.append(f"uncovered terms {', '.join(guard.uncovered)} (share {guard.share:.2f})")
     if guard.foreign_subjects:
         reasons.append(f"other subject {', '.join(guard.foreign_subjects)}")
+    if guard.conflict and not guard.foreign_subjects:
+        reasons.append("conflict (another subject, something the page does not describe, or a datum it does not give)")
+    if guard.asked_uncovered:
+        reasons.append("the word asked about is not covered")
     return "guard: refused, " + "; ".join(reasons or ["refused"])
 
 
