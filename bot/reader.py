@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -134,6 +135,26 @@ def _strings(col: _Collector, path: Path, item: str, table: dict[str, Any], key:
     return tuple(v.strip() for v in values if isinstance(v, str) and v.strip())
 
 
+def _new_tables(col: _Collector, path: Path, raw: dict[str, Any], key: str, allowed: dict[str, Any], kind: str,
+                known: Mapping[str, Answer | Intent]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield the id and table of each well-formed [[key]] table of a file whose id is not `known` yet.
+
+    The others are reported: a malformed table, or a duplicate id (pointing at its own copy).
+    """
+    tables = raw.get(key, [])
+    seen: Counter[str] = Counter()  # ids met in this file
+    for table in tables if isinstance(tables, list) else []:
+        item = _item(table)
+        seen[item] += 1
+        if not col.check_table(path, item, table, allowed, kind):
+            continue
+        if item in known:
+            col.add(path, col.lines.of_id(path, item, nth=seen[item] - 1), item,
+                    f"duplicate {kind} id (also in {known[item].path.name}); rename one")
+            continue
+        yield item, table
+
+
 def _read_answers(col: _Collector, folder: Path) -> tuple[dict[str, Answer], list[Topic], dict[str, str]]:
     answers: dict[str, Answer] = {}
     topics: list[Topic] = []
@@ -146,16 +167,7 @@ def _read_answers(col: _Collector, folder: Path) -> tuple[dict[str, Answer], lis
         acronyms.update({str(k): str(v) for k, v in _table(raw, "acronyms").items()})
         topic = str(raw.get("topic", path.stem))
         ids = []
-        seen: Counter[str] = Counter()  # ids met in this file: a duplicate points at its own copy
-        for table in raw.get("answers", []) if isinstance(raw.get("answers"), list) else []:
-            item = _item(table)
-            seen[item] += 1
-            if not col.check_table(path, item, table, _ANSWER_KEYS, "answer"):
-                continue
-            if item in answers:
-                col.add(path, col.lines.of_id(path, item, nth=seen[item] - 1), item,
-                        f"duplicate answer id (also in {answers[item].path.name}); rename one")
-                continue
+        for item, table in _new_tables(col, path, raw, "answers", _ANSWER_KEYS, "answer", answers):
             if not _ID_RE.match(item):
                 col.add(path, col.line_of(path, item), item, "ids use lowercase letters, digits, '_' and '.' only")
             answers[item] = Answer(
@@ -216,16 +228,7 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
         else:
             out_of_scope.extend(q.strip() for q in oos)
         topic = str(raw.get("topic", path.stem))
-        seen: Counter[str] = Counter()
-        for table in raw.get("intents", []) if isinstance(raw.get("intents"), list) else []:
-            item = _item(table)
-            seen[item] += 1
-            if not col.check_table(path, item, table, _INTENT_KEYS, "intent"):
-                continue
-            if item in intents:
-                col.add(path, col.lines.of_id(path, item, nth=seen[item] - 1), item,
-                        f"duplicate intent id (also in {intents[item].path.name}); rename one")
-                continue
+        for item, table in _new_tables(col, path, raw, "intents", _INTENT_KEYS, "intent", intents):
             by_language = {"fr": _strings(col, path, item, table, "examples"),
                            **{lang: _strings(col, path, item, table, f"examples_{lang}") for lang in TRANSLATED}}
             examples = tuple(e for group in by_language.values() for e in group)
