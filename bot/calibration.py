@@ -271,27 +271,38 @@ class FoldScore:
         return self.wrong / (self.in_scope + self.out_of_scope) if self.in_scope + self.out_of_scope else 0.0
 
 
-def cross_validate(rows: Sequence[Row], settings: DecisionSettings, max_uncovered: float,
-                   language: str | None = None) -> list[FoldScore]:
-    """Score each fold with a decision model fitted on the other folds' rows (nothing it saw is scored).
+def cross_validate(rows: Sequence[Row], settings: DecisionSettings, max_uncovered: float) -> list[FoldScore]:
+    """Score each fold with a decision model fitted on the other folds' rows (nothing it saw is scored)."""
+    return cross_validate_by_language(rows, settings, max_uncovered)[None]
 
-    With `language`, only that language's questions are scored (the model still learns from all).
+
+def cross_validate_by_language(rows: Sequence[Row], settings: DecisionSettings,
+                               max_uncovered: float) -> dict[str | None, list[FoldScore]]:
+    """Score each fold on every question (key None) and on each language's alone, one model per fold.
+
+    The model of a fold learns from the other folds' questions of every language.
     """
-    scores = []
+    languages = sorted({r.language for r in rows})
+    scores: dict[str | None, list[FoldScore]] = {key: [] for key in [None, *languages]}
     for f in sorted({r.fold for r in rows}):
         model = fit_model([r for r in rows if r.fold != f], settings.target_precision, max_uncovered)
-        held = [r for r in rows if r.fold == f and language in (None, r.language)]
-        right = wrong = rejected = clarified = 0
-        for r in held:
-            p = model.probability(r.x) if r.x else 0.0
-            answered = p >= model.threshold(r.language)
-            clarified += (not answered) and p >= settings.clarify_threshold
-            if r.label == OUT_OF_SCOPE:
-                rejected += not answered
-                wrong += answered
-            else:
-                right += answered and r.predicted == r.label
-                wrong += answered and r.predicted != r.label
-        n_oos = sum(r.label == OUT_OF_SCOPE for r in held)
-        scores.append(FoldScore(f, len(held) - n_oos, right, n_oos, rejected, wrong, clarified))
+        held = [r for r in rows if r.fold == f]
+        for key in scores:
+            scores[key].append(_fold_score(f, [r for r in held if key in (None, r.language)], model, settings))
     return scores
+
+
+def _fold_score(fold: int, held: Sequence[Row], model: DecisionModel, settings: DecisionSettings) -> FoldScore:
+    right = wrong = rejected = clarified = 0
+    for r in held:
+        p = model.probability(r.x) if r.x else 0.0
+        answered = p >= model.threshold(r.language)
+        clarified += (not answered) and p >= settings.clarify_threshold
+        if r.label == OUT_OF_SCOPE:
+            rejected += not answered
+            wrong += answered
+        else:
+            right += answered and r.predicted == r.label
+            wrong += answered and r.predicted != r.label
+    n_oos = sum(r.label == OUT_OF_SCOPE for r in held)
+    return FoldScore(fold, len(held) - n_oos, right, n_oos, rejected, wrong, clarified)

@@ -12,7 +12,7 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.calibration import FoldScore, cross_validate, learn, out_of_fold_rankings
+from bot.calibration import FoldScore, cross_validate_by_language, learn, out_of_fold_rankings
 from bot.config import Config
 from bot.knowledge import KnowledgeBase
 from bot.matcher import matcher_params
@@ -31,10 +31,9 @@ def run(config: Config, kb: KnowledgeBase, folds: int) -> CrossValidation:
     ranked = out_of_fold_rankings(kb, matcher_params(config.matcher), config.decision, folds,
                                   progress=lambda line: print(line, file=sys.stderr, flush=True))
     model, rows = learn(ranked, config.decision)  # the guard's share veto chosen as the engine chooses it
-    languages = sorted({r.language for r in rows}, key=lambda lang: (lang != "fr", lang))
-    return CrossValidation(cross_validate(rows, config.decision, model.max_uncovered),
-                           {lang: cross_validate(rows, config.decision, model.max_uncovered, lang)
-                            for lang in languages})
+    scores = cross_validate_by_language(rows, config.decision, model.max_uncovered)
+    languages = sorted((lang for lang in scores if lang is not None), key=lambda lang: (lang != "fr", lang))
+    return CrossValidation(scores[None], {lang: scores[lang] for lang in languages})
 
 
 def totals(scores: list[FoldScore]) -> dict[str, float]:
