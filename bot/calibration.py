@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,9 +28,9 @@ import numpy as np
 from bot.config import DecisionSettings
 from bot.decision import DecisionModel, features
 from bot.dialogue import focused_subjects
-from bot.index_cache import index_key
+from bot.index_cache import fit_cached, index_key
 from bot.knowledge import KnowledgeBase
-from bot.matcher import OUT_OF_SCOPE, IntentMatcher, training_data
+from bot.matcher import OUT_OF_SCOPE, IntentMatcher, fitting_workers, training_data
 from bot.ranking import Ranker, Ranking
 from bot.writable import warn_unwritable
 
@@ -81,7 +83,7 @@ def _languages(kb: KnowledgeBase) -> dict[str, str]:
     return found
 
 
-def _scored(labels: Sequence[str], fold_of: Sequence[int], max_rows: int | None) -> list[int]:
+def _scored(labels: Sequence[str], max_rows: int | None) -> list[int]:
     """Return the examples to rank: all of them, or a seeded sample of `max_rows` keeping every out-of-scope one."""
     everything = list(range(len(labels)))
     if max_rows is None or len(labels) <= max_rows:
@@ -90,6 +92,16 @@ def _scored(labels: Sequence[str], fold_of: Sequence[int], max_rows: int | None)
     rest = [i for i in everything if labels[i] != OUT_OF_SCOPE]
     sample = random.Random(0).sample(rest, max(0, max_rows - len(out)))
     return sorted(out + sample)
+
+
+def held_out_groups(scored: int, examples: int, folds: int) -> int:
+    """Return how many matchers rank the scored questions, each holding out at most 1/`folds` of the examples.
+
+    Usually one per fold (plain k-fold). A small sample of a large data set needs fewer: CLINC150's
+    3,000 sampled questions of 15,000 are ranked by one matcher fitted on the other 12,000, three
+    times cheaper than three matchers fitted on 10,000 each.
+    """
+    return max(1, min(folds, math.ceil(scored * folds / max(1, examples))))
 
 
 @dataclass(frozen=True)
@@ -106,27 +118,38 @@ class Ranked:
 def out_of_fold_rankings(kb: KnowledgeBase, params: dict[str, float | int], settings: DecisionSettings,
                          folds: int, progress: Callable[[str], None] | None = None,
                          max_rows: int | None = None) -> list[Ranked]:
-    """Rank the examples with a matcher fitted without their fold.
+    """Rank the examples, each with a matcher that did not train on it, and spread them over `folds` folds.
 
     `max_rows` bounds the questions ranked (a seeded sample, every out-of-scope example kept):
     the decision has few parameters, and ranking every example of a large data set would cost
-    more than fitting it.
+    more than fitting it. The folds are those the decision is cross-validated on; the matchers
+    ranking them hold out whole folds (see `held_out_groups`).
     """
     texts, labels = training_data(kb)
     language_of = _languages(kb)
     fold_of = assign_folds(labels, folds)
-    scored = _scored(labels, fold_of, max_rows)
-    ranked: list[Ranked] = []
-    for f in range(folds):
+    scored = _scored(labels, max_rows)
+    groups = held_out_groups(len(scored), len(texts), folds)
+
+    def rank_group(g: int) -> list[Ranked]:
         if progress:
-            progress(f"calibration: fold {f + 1}/{folds}")
-        train = [i for i in range(len(texts)) if fold_of[i] != f]
+            progress(f"calibration: held-out part {g + 1}/{groups}")
+        if groups == folds:  # k-fold: the matcher holds out its whole fold, of which the sample is ranked
+            held_set = {i for i in range(len(texts)) if fold_of[i] == g}
+        else:  # the sample fits in fewer folds' worth: only the sampled questions are held out
+            held_set = {i for i in scored if fold_of[i] % groups == g}
+        held = [i for i in scored if i in held_set]
+        train = [i for i in range(len(texts)) if i not in held_set]
         matcher = IntentMatcher(**params).fit([texts[i] for i in train], [labels[i] for i in train])  # type: ignore[arg-type]
         ranker = Ranker(kb, matcher, settings)
-        ranked.extend(Ranked(texts[i], labels[i], f, language_of.get(texts[i], "fr"),
-                             ranker.rank(texts[i], focused_subjects(kb, texts[i])))
-                      for i in scored if fold_of[i] == f)
-    return ranked
+        return [Ranked(texts[i], labels[i], fold_of[i], language_of.get(texts[i], "fr"),
+                       ranker.rank(texts[i], focused_subjects(kb, texts[i])))
+                for i in held]
+
+    # The parts are independent and fitting releases the GIL in places: two are fitted side by side.
+    with ThreadPoolExecutor(max_workers=min(groups, fitting_workers())) as pool:
+        ranked = [row for rows in pool.map(rank_group, range(groups)) for row in rows]
+    return sorted(ranked, key=lambda r: r.fold)  # stable: by fold, then as the examples are listed
 
 
 def rows_at(ranked: Sequence[Ranked], max_uncovered: float) -> list[Row]:
@@ -244,6 +267,15 @@ def fit_decision_cached(kb: KnowledgeBase, params: dict[str, float | int], setti
         except OSError as exc:
             warn_unwritable("decision cache", path, exc, "every start learns the decision again (about 10 s)")
     return model
+
+
+def fit_models_cached(kb: KnowledgeBase, params: dict[str, float | int], settings: DecisionSettings,
+                      cache_dir: Path | None) -> tuple[IntentMatcher, DecisionModel]:
+    """Return the matcher and the decision model for this data, from `cache_dir` or fitted side by side."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        model = pool.submit(fit_decision_cached, kb, params, settings, cache_dir)
+        matcher = fit_cached(kb, params, cache_dir)
+        return matcher, model.result()
 
 
 @dataclass(frozen=True)

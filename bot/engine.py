@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.calibration import fit_decision_cached
+from bot.calibration import fit_models_cached
 from bot.config import Config
 from bot.decision import ANSWERED, CLARIFY, FALLBACK, DecisionModel, decide
 from bot.dialogue import (
@@ -39,7 +39,6 @@ from bot.dialogue import (
     points_back,
 )
 from bot.guard import KeyTermGuard
-from bot.index_cache import fit_cached
 from bot.knowledge import KnowledgeBase
 from bot.language import DEFAULT_LANGUAGE, detect
 from bot.matcher import IntentMatcher, matcher_params
@@ -116,8 +115,7 @@ class Engine:
         kb = load_knowledge(paths.knowledge, paths.intents, self.config.text.language)
         require_provenance(kb, paths.source, self.config.path)  # never serve a fact the source does not give
         params = matcher_params(self.config.matcher)
-        matcher = fit_cached(kb, params, paths.cache)
-        model = fit_decision_cached(kb, params, self.config.decision, paths.cache)
+        matcher, model = fit_models_cached(kb, params, self.config.decision, paths.cache)
         return _State(kb, matcher, Ranker(kb, matcher, self.config.decision), model)
 
     @property

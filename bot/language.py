@@ -122,7 +122,10 @@ class _Counts:
 
     def __init__(self, tokens: Iterable[str]) -> None:
         self.words = Counter(tokens)
-        self.grams = Counter(g for t, n in self.words.items() for g in _grams(t) for _ in range(n))
+        self.grams: Counter[str] = Counter()
+        for token, n in self.words.items():
+            for gram in _grams(token):
+                self.grams[gram] += n
         self.word_total = sum(self.words.values()) or 1
         self.gram_total = sum(self.grams.values()) or 1
 

@@ -28,6 +28,7 @@ import json
 import math
 import os
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,6 +65,9 @@ CLASSIFIER_MAX_WEIGHTS = 10_000_000
 # data, ~2.4M, fits in well under a second; CLINC150 (150 intents, 15,000 questions), ~200M, in ~20 s.
 CLASSIFIER_BUDGET = 250_000_000
 CLASSIFIER_CANDIDATES = 3  # the classifier's most probable intents, always ranked
+# liblinear shuffles with one process-wide random generator: two SVMs fitted at once would share
+# its draws and their weights would depend on timing. Everything else in fitting runs side by side.
+_LIBLINEAR = threading.Lock()
 OUT_OF_SCOPE = "out_of_scope"  # the label of the questions the bot must refuse (kb.out_of_scope)
 
 
@@ -176,7 +180,8 @@ class IntentMatcher:
             return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
         from sklearn.svm import LinearSVC  # slow import: fit only
 
-        svm = LinearSVC(C=self.classifier_c, random_state=0).fit(matrix, owners)  # same data, same weights
+        with _LIBLINEAR:  # same data, same weights
+            svm = LinearSVC(C=self.classifier_c, random_state=0).fit(matrix, owners)
         coef, intercept = svm.coef_, svm.intercept_
         if n_intents == 2:  # scikit-learn keeps one weight vector for two classes
             coef, intercept = np.vstack([-coef, coef]) / 2, np.concatenate([-intercept, intercept]) / 2
@@ -389,6 +394,15 @@ class IntentMatcher:
         matcher.examples_ = meta["examples"]
         matcher.intent_ids_ = meta["intent_ids"]
         return matcher
+
+
+def fitting_workers() -> int:
+    """Return how many models may be fitted at once: the cores this process may use, at most two.
+
+    Fitting is memory-bound; more than two at once only multiplies the peak memory.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(2, cores))
 
 
 def matcher_params(settings: Any) -> dict[str, float | int]:

@@ -179,3 +179,32 @@ def test_cross_validation_reports_each_language_apart() -> None:
     lines = format_scores(result).splitlines()
     assert lines[-3].startswith("all: in-scope accuracy 0.700") and lines[-1].startswith("ar: in-scope accuracy 0.500")
     assert lines[-2].endswith("(28 questions)")
+
+
+@pytest.mark.parametrize(("scored", "examples", "folds", "groups"), [
+    (4001, 4001, 3, 3),  # every example scored: plain k-fold
+    (3000, 4001, 3, 3),  # the sample does not fit in fewer folds' worth
+    (3000, 15000, 3, 1),  # CLINC150: one matcher holds out the 3,000 sampled questions
+    (6000, 15000, 3, 2),
+])
+def test_a_small_sample_is_held_out_by_fewer_matchers(scored: int, examples: int, folds: int, groups: int) -> None:
+    from bot.calibration import held_out_groups
+
+    assert held_out_groups(scored, examples, folds) == groups
+
+
+def test_sampled_questions_are_ranked_by_a_matcher_that_never_saw_them_and_the_same_each_time(engine: Engine) -> None:
+    from bot.calibration import out_of_fold_rankings
+    from bot.matcher import matcher_params
+
+    def signature() -> list[tuple[str, list[tuple[str, float, str]]]]:
+        ranked = out_of_fold_rankings(engine.kb, matcher_params(engine.config.matcher), engine.config.decision, 3,
+                                      max_rows=900)  # 900 of ~4,000 questions: one held-out matcher
+        return [(r.text, [(c.intent, c.score, c.matcher.example) for c in r.ranking.candidates]) for r in ranked]
+
+    first = signature()
+    # A question the matcher trained on finds itself as its closest example (cosine 1); held out, it
+    # does only when the data repeats it (the same words in two intents' examples).
+    itself = sum(bool(candidates) and candidates[0][2] == text for text, candidates in first)
+    assert len(first) == 900 and itself < 0.05 * len(first)
+    assert signature() == first  # models fitted side by side, yet nothing depends on timing
