@@ -371,11 +371,9 @@ class Engine:
         if decision.status == ANSWERED:
             return self._answered(state, question, decision.intent, decision.confidence, explanation)  # type: ignore[arg-type]
         if decision.status == CLARIFY:
-            suggestions = self._suggestions(state, decision.offered)
-            lines = ([_msg("clarify_intro")] + [f"  {n}. {s.title}" for n, s in enumerate(suggestions, 1)]
-                     + [_msg("clarify_outro")])
-            return Reply(question, CLARIFY, "\n".join(lines), confidence=decision.confidence,
-                         suggestions=suggestions, explanation=explanation)
+            # No text: each channel words the offer of the suggestions itself (see Reply).
+            return Reply(question, CLARIFY, "", confidence=decision.confidence,
+                         suggestions=self._suggestions(state, decision.offered), explanation=explanation)
         return self._fallback(state, question, decision.confidence, explanation)
 
     def _answered(self, state: _State, question: str, intent_id: str, confidence: float,

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.decision import CLARIFY
 from bot.dialogue import Conversation
 from bot.engine import Engine
 from bot.messages import message
@@ -120,11 +121,25 @@ def reload_text(engine: Engine) -> str:
     return french_typography("\n".join(lines + [f"  {p}" for p in errors[:20]]))
 
 
+def reply_text(reply: Reply) -> str:
+    """Return what the console shows for `reply` (and `faqbot ask --json` gives as its `answer`).
+
+    The engine's text, but for a clarify offering choices: the catalogue's intro, then one
+    numbered line per suggestion (« 1. » for the first: the number to type), then its outro, in
+    the reply's language.
+    """
+    if reply.status != CLARIFY or reply.text:
+        return reply.text
+    choices = [f"  {n}. {s.title}" for n, s in enumerate(reply.suggestions, 1)]
+    return "\n".join([message("clarify_intro", reply.language), *choices, message("clarify_outro", reply.language)])
+
+
 def ask(engine: Engine, questions: Iterable[str], out: TextIO, as_json: bool, dialog: bool,
-        language: str = "", render: Callable[[Reply], str] | None = None) -> int:
+        language: str = "", render: Callable[[Reply, str], str] | None = None) -> int:
     """Answer each question; one conversation for all of them when `dialog`; in `language` if given.
 
-    `render` turns each reply into the text to print (`faqbot ask --explain`); by default the answer.
+    `render` turns each reply and the text the console shows for it into the text to print
+    (`faqbot ask --explain`); by default that text is printed.
     """
     shared = Conversation(language_choice=language)
     for question in questions:
@@ -132,16 +147,17 @@ def ask(engine: Engine, questions: Iterable[str], out: TextIO, as_json: bool, di
         if render is None:
             _print_reply(reply, out, as_json)
         else:
-            out.write(render(reply))
+            out.write(render(reply, reply_text(reply)))
             out.flush()
     return 0
 
 
 def _print_reply(reply: Reply, out: TextIO, as_json: bool, width: int = 0) -> None:
+    text = reply_text(reply)
     if as_json:
-        out.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
+        out.write(json.dumps(reply.to_json(text), ensure_ascii=False) + "\n")
     else:
-        out.write(wrap(reply.text, width) + "\n\n")
+        out.write(wrap(text, width) + "\n\n")
     out.flush()
 
 

@@ -92,9 +92,12 @@ def _guard_text(guard: GuardReport) -> str:
     return "guard: refused, " + "; ".join(reasons or ["refused"])
 
 
-def render_explanation(reply: Reply, kb: KnowledgeBase, as_json: bool = False) -> str:
-    """Return what `faqbot ask --explain` prints for one reply: the explanation as text, or as JSON."""
+def render_explanation(reply: Reply, answer: str, kb: KnowledgeBase, as_json: bool = False) -> str:
+    """Return what `faqbot ask --explain` prints for one reply: the explanation as text, or as JSON.
+
+    `answer` is the text the channel shows for the reply (the JSON's `answer`).
+    """
     if as_json:
-        data = {**reply.to_json(), "explanation": reply.explanation.to_json()}
+        data = {**reply.to_json(answer), "explanation": reply.explanation.to_json()}
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     return format_explanation(reply, kb) + "\n\n"

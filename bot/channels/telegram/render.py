@@ -85,7 +85,8 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 def render_reply(reply: Reply) -> list[str]:
     """Return the HTML messages for a reply: bold title for answers, "voir aussi" before related buttons.
 
-    A clarify's numbered list becomes buttons (see `reply_keyboard`); other texts are the engine's.
+    A clarify offering choices gets this channel's own words (CLARIFY_TEXT) and its choices as
+    buttons (see `reply_keyboard`); other texts are the engine's.
     """
     heading = f"{reply.title}\n\n" if reply.status == ANSWERED and reply.title else ""
     see_also = texts.text("SEE_ALSO", reply.language)
