@@ -36,12 +36,14 @@ HELP = french_typography(
 GOODBYE = french_typography("Au revoir !")
 PROMPT = "> "
 CHANNEL = "console"  # the channel the unanswered log records
-SLOW_SECONDS = 0.5
+SLOW_SECONDS = 0.5  # a step taking longer than this is announced (PREPARING)
 PREPARING = french_typography("Un instant : je prépare les données (première question après une modification)…")
 DEBUG_ON = french_typography("Mode débogage activé : intentions classées, scores, garde et décision. "
                              "/debug pour l'arrêter.")
 DEBUG_OFF = french_typography("Mode débogage arrêté.")
 HISTORY_FILE = Path.home() / ".faqbot_history"
+DEBUG_CANDIDATES = 5  # ranked intents /debug shows
+RELOAD_ERRORS_SHOWN = 20  # a refused /reload lists at most this many errors
 
 
 def topics_menu(engine: Engine) -> tuple[str, list[str]]:
@@ -96,7 +98,7 @@ def slow_notice(out: TextIO, text: str = "", after: float = SLOW_SECONDS, enable
         timer.cancel()
 
 
-def debug_text(reply: Reply, top: int = 5) -> str:
+def debug_text(reply: Reply, top: int = DEBUG_CANDIDATES) -> str:
     """Show why the engine replied so: ranked intents, scores, guard verdicts, rule and decision."""
     e = reply.explanation
     lines = [f"[debug] normalised: {e.normalized or '-'}"]
@@ -118,7 +120,7 @@ def reload_text(engine: Engine) -> str:
     if not errors:
         return french_typography(f"Données rechargées : {len(engine.kb.intents)} intentions.")
     lines = [f"Rechargement refusé, les anciennes données restent en service ({len(errors)} erreur(s)) :"]
-    return french_typography("\n".join(lines + [f"  {p}" for p in errors[:20]]))
+    return french_typography("\n".join(lines + [f"  {p}" for p in errors[:RELOAD_ERRORS_SHOWN]]))
 
 
 def reply_text(reply: Reply) -> str:
