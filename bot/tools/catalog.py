@@ -9,6 +9,8 @@ from typing import Any
 from bot.knowledge import KnowledgeBase
 from bot.reply import GuardReport, Reply
 
+EXPLAINED_CANDIDATES = 5  # ranked intents `faqbot ask --explain` describes
+
 
 def format_intents(kb: KnowledgeBase) -> str:
     """List the intents: id, topic, number of examples, answer title."""
@@ -65,7 +67,7 @@ def format_explanation(reply: Reply, kb: KnowledgeBase) -> str:
     if candidates:
         lines.append("candidates   (score = blended confidence; tfidf, fuzzy and svm (the classifier's probability) "
                      "are the matcher's sub-scores)")
-        for n, c in enumerate(candidates[:5], 1):
+        for n, c in enumerate(candidates[:EXPLAINED_CANDIDATES], 1):
             svm = f"svm {c.classifier:.3f}  " if c.classifier is not None else ""
             lines.append(f"  {n}. {c.intent:32} score {c.score:.3f}  tfidf {c.tfidf:.3f}  "
                          f"fuzzy {c.fuzzy:.3f}  {svm}{_guard_text(c.guard)}")
