@@ -26,9 +26,9 @@ import numpy as np
 from bot.config import DecisionSettings
 from bot.decision import DecisionModel, features
 from bot.dialogue import focused_subjects
-from bot.index_cache import index_key
+from bot.index_cache import index_key, training_data
 from bot.knowledge import KnowledgeBase
-from bot.matcher import OUT_OF_SCOPE, IntentMatcher, training_data
+from bot.matcher import OUT_OF_SCOPE, IntentMatcher
 from bot.ranking import Ranker, Ranking
 from bot.writable import warn_unwritable
 
