@@ -33,9 +33,9 @@ import numpy as np
 from bot.config import DecisionSettings
 from bot.decision import DecisionModel, features
 from bot.dialogue import focused_subjects
-from bot.index_cache import fit_cached, index_key
+from bot.index_cache import fit_cached, index_key, training_data
 from bot.knowledge import KnowledgeBase
-from bot.matcher import OUT_OF_SCOPE, IntentMatcher, fitting_workers, training_data
+from bot.matcher import OUT_OF_SCOPE, IntentMatcher
 from bot.ranking import Ranker, Ranking
 from bot.writable import warn_unwritable
 
@@ -59,6 +59,15 @@ class Row:
     @property
     def right(self) -> bool:
         return self.label != OUT_OF_SCOPE and self.predicted == self.label
+
+
+def fitting_workers() -> int:
+    """Return how many models may be fitted at once: the cores this process may use, at most two.
+
+    Fitting is memory-bound; more than two at once only multiplies the peak memory.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(2, cores))
 
 
 def assign_folds(labels: Sequence[str], folds: int, seed: int = 0) -> list[int]:

@@ -30,7 +30,6 @@ from bot.dialogue import (
     NONE_OF_THEM,
     Conversation,
     asked_facet,
-    focused_subjects,
     is_anaphoric,
     is_bare_mention,
     is_follow_up,
@@ -45,11 +44,11 @@ from bot.matcher import IntentMatcher, matcher_params
 from bot.messages import LIST_SEPARATOR, bidi, message
 from bot.problems import KnowledgeError, Problem
 from bot.provenance import require_provenance
-from bot.question import asking_clause
-from bot.ranking import Evidence, Ranker, vetoed
+from bot.question import read_question
+from bot.ranking import Ranker
 from bot.reader import load_knowledge
-from bot.reply import CandidateReport, Explanation, GuardReport, Reply, Suggestion
-from bot.text import content_tokens, of
+from bot.reply import Explanation, Reply, Suggestion
+from bot.text import of
 from bot.unanswered import Recorder
 
 
@@ -263,7 +262,7 @@ class Engine:
                     list_intent: str = "") -> Reply:
         """Decide how to answer a question, using the conversation's topic for follow-ups."""
         kb = state.kb
-        normalized, named = self._asked(state, question)
+        normalized, named = read_question(kb, state.guard.vocabulary, question)
         explanation = Explanation(normalized=normalized, subjects=list(named),
                                   context=tuple(context) if context else None)
         if not normalized.strip():  # « ??? », emoji only: no word to understand, nothing to borrow from context
@@ -296,26 +295,6 @@ class Engine:
                 explanation.rule = f"same facet {last_facet!r} asked about {described[0]!r}"
                 return self._answered(state, question, intent.id, _threshold(state), explanation)
         return direct
-
-    @staticmethod
-    def _asked(state: _State, question: str) -> tuple[str, list[str]]:
-        """Return the normalised asking clause of a message and the subjects it is about.
-
-        The sentences around the question (a persona, thanks) are left out; when the clause names
-        no subject, those the rest of the message names are kept and written after it.
-        """
-        kb, known = state.kb, state.guard.vocabulary
-        clause = asking_clause(
-            question,
-            key_terms=lambda part: sum(t in known for t in content_tokens(kb.normalize(part))),
-            # « Re-bonjour, », « une petite question : »: no content word of three letters or more
-            is_filler=lambda part: not [t for t in content_tokens(kb.normalize(part)) if len(t) > 2])
-        normalized = kb.normalize(clause)  # normalize() reads at most MAX_TEXT_CHARS
-        named = focused_subjects(kb, normalized)
-        if clause != question and not named:
-            named = focused_subjects(kb, kb.normalize(question))
-            normalized = " ".join([normalized, *(kb.subjects[s].aliases[0] for s in named)])
-        return normalized, named
 
     def _follow_up(self, state: _State, question: str, normalized: str, subject: str, last_intent: str,
                    direct: Reply, explanation: Explanation) -> Reply:
@@ -363,17 +342,15 @@ class Engine:
         explanation = replace(explanation)
         ranking = state.ranker.rank(normalized, named)
         decision = decide(ranking, state.model, self.config.decision, _question_language())
-        explanation.candidates = [_describe(c, state.model.max_uncovered) for c in ranking.candidates]
+        explanation.candidates = [c.report(state.model.max_uncovered) for c in ranking.candidates]
         explanation.out_of_scope = ranking.out_of_scope
         explanation.rule = decision.rule
         if decision.status == ANSWERED:
             return self._answered(state, question, decision.intent, decision.confidence, explanation)  # type: ignore[arg-type]
         if decision.status == CLARIFY:
-            suggestions = self._suggestions(state, decision.offered)
-            lines = ([_msg("clarify_intro")] + [f"  {n}. {s.title}" for n, s in enumerate(suggestions, 1)]
-                     + [_msg("clarify_outro")])
-            return Reply(question, CLARIFY, "\n".join(lines), confidence=decision.confidence,
-                         suggestions=suggestions, explanation=explanation)
+            # No text: each channel words the offer of the suggestions itself (see Reply).
+            return Reply(question, CLARIFY, "", confidence=decision.confidence,
+                         suggestions=self._suggestions(state, decision.offered), explanation=explanation)
         return self._fallback(state, question, decision.confidence, explanation)
 
     def _answered(self, state: _State, question: str, intent_id: str, confidence: float,
@@ -400,11 +377,3 @@ class Engine:
         language = _LANGUAGE.get()
         topics = [t.title_in(language) for t in state.kb.topics if t.id not in {"conversation", "a-propos"}]
         return _msg("help_line", topics=LIST_SEPARATOR[language].join(topics))
-
-
-def _describe(evidence: Evidence, max_uncovered: float) -> CandidateReport:
-    c, verdict = evidence.matcher, evidence.verdict
-    guard = GuardReport(verdict.uncovered, verdict.share, verdict.foreign_subjects, verdict.passed,
-                        vetoed(verdict, max_uncovered), verdict.conflict, verdict.asked_uncovered)
-    return CandidateReport(evidence.intent, evidence.score, c.tfidf, c.fuzzy, c.classifier, round(evidence.coverage, 4),
-                           c.example, guard)

@@ -25,7 +25,7 @@ from bot.dialogue import focused_subjects
 from bot.knowledge import KnowledgeBase
 from bot.text import STOPWORDS, PhraseFinder, content_tokens
 
-_STEM = 5  # French words sharing their first letters are usually the same family (cree/creation)
+STEM_LETTERS = 5  # French words sharing their first letters are usually the same family (cree/creation)
 # "qui est [le] X", "c'est quoi [la] X": the question asks what or who X is.
 _IDENTITY_FRAMES = tuple(tuple(f.split()) for f in (
     "qui est", "qui sont", "qui etait", "ce est qui", "ce est quoi", "que est ce que", "que est ce", "quoi",
@@ -172,7 +172,7 @@ class KeyTermGuard:
     def _covered(self, term: str, intent_id: str, answer_only: bool = False) -> bool:
         """Tell whether the intent's words (or its answer's alone) contain the term, a relative or a misspelling."""
         words = (self._answer_words if answer_only else self._words)[intent_id]
-        if term in words.exact or (len(term) >= _STEM and term[:_STEM] in words.stems):
+        if term in words.exact or (len(term) >= STEM_LETTERS and term[:STEM_LETTERS] in words.stems):
             return True
         if len(term) < 4:
             return False
@@ -276,7 +276,7 @@ class _Words:
         by_initial: dict[str, list[str]] = {}
         for word in sorted(exact):
             by_initial.setdefault(word[0], []).append(word)
-        return cls(exact, frozenset(w[:_STEM] for w in exact if len(w) >= _STEM),
+        return cls(exact, frozenset(w[:STEM_LETTERS] for w in exact if len(w) >= STEM_LETTERS),
                    {k: tuple(v) for k, v in by_initial.items()})
 
     def misspellings(self, term: str) -> frozenset[str]:

@@ -1,4 +1,4 @@
-"""The fitted index cache: a digest of what the index depends on, and the load-or-fit step."""
+"""The fitted index: the data it is fitted on, its cache key (a digest of what it depends on), load-or-fit."""
 
 from __future__ import annotations
 
@@ -7,17 +7,31 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.matcher import INDEX_FORMAT, IntentMatcher, training_data
+from bot.matcher import INDEX_FORMAT, OUT_OF_SCOPE, IntentMatcher
 from bot.writable import warn_unwritable
 
 if TYPE_CHECKING:
     from bot.knowledge import KnowledgeBase
 
 
+def training_data(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+    """Return the normalised examples of every intent and of the out-of-scope class, with their labels."""
+    texts: list[str] = []
+    labels: list[str] = []
+    pairs = [(intent_id, example) for intent_id in sorted(kb.intents) for example in kb.intents[intent_id].examples]
+    for label, example in pairs + [(OUT_OF_SCOPE, q) for q in kb.out_of_scope]:
+        normalized = kb.normalize(example)
+        if normalized.strip():
+            texts.append(normalized)
+            labels.append(label)
+    return texts, labels
+
+
 def index_key(kb: KnowledgeBase, params: dict[str, float | int]) -> str:
     """Return a digest of everything the fitted index depends on."""
     digest = hashlib.sha256(json.dumps([INDEX_FORMAT, params], sort_keys=True).encode())
-    for module in ("matcher.py", "features.py", "text.py", "language.py"):  # the code that fits and normalises
+    # the code that chooses the training data, fits and normalises
+    for module in ("index_cache.py", "matcher.py", "features.py", "text.py", "language.py"):
         digest.update(Path(__file__).with_name(module).read_bytes())
     for intent_id in sorted(kb.intents):
         digest.update(json.dumps([intent_id, kb.intents[intent_id].examples]).encode())

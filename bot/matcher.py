@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -48,9 +48,6 @@ from bot.features import (
     sparse_dot,
     word_features,
 )
-
-if TYPE_CHECKING:
-    from bot.knowledge import KnowledgeBase
 
 INDEX_FORMAT = 5
 # A question whose features have more postings than this in all is scored in two steps (see
@@ -396,28 +393,6 @@ class IntentMatcher:
         return matcher
 
 
-def fitting_workers() -> int:
-    """Return how many models may be fitted at once: the cores this process may use, at most two.
-
-    Fitting is memory-bound; more than two at once only multiplies the peak memory.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(2, cores))
-
-
 def matcher_params(settings: Any) -> dict[str, float | int]:
     """Return IntentMatcher's parameters read from a settings object ([matcher] of config.toml)."""
     return {name: getattr(settings, name) for name in IntentMatcher.param_names()}
-
-
-def training_data(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
-    """Return the normalised examples of every intent and of the out-of-scope class, with their labels."""
-    texts: list[str] = []
-    labels: list[str] = []
-    pairs = [(intent_id, example) for intent_id in sorted(kb.intents) for example in kb.intents[intent_id].examples]
-    for label, example in pairs + [(OUT_OF_SCOPE, q) for q in kb.out_of_scope]:
-        normalized = kb.normalize(example)
-        if normalized.strip():
-            texts.append(normalized)
-            labels.append(label)
-    return texts, labels

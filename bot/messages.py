@@ -1,4 +1,6 @@
-"""The engine's own words in each language (French, the reference, then English and Arabic).
+"""The bot's own words in each language (French, the reference, then English and Arabic).
+
+The engine words its replies with them, and the console its clarify list.
 
 `message(key, language, **values)` returns a ready-to-show text: French gets its typography
 (no-break spaces before ? ! :), Arabic gets its left-to-right runs (acronyms, phone numbers,

@@ -4,13 +4,17 @@
 asks the second sentence; the first tells who asks. Matching and the key-term guard judge the
 asking clause, so that a persona or a politeness formula does not drown the question; the
 subjects the context names are kept when the clause names none (« …la DCI. Elle a été créée
-quand ? »).
+quand ? »): `read_question` gives the engine both.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+
+from bot.dialogue import focused_subjects
+from bot.knowledge import KnowledgeBase
+from bot.text import content_tokens
 
 # A sentence ends at ! ? ; or a line break, or at a period after a word of two letters or more
 # (not in « D.C.I. » or « M. Coudert »).
@@ -53,3 +57,23 @@ def asking_clause(text: str, key_terms: Callable[[str], int], is_filler: Callabl
 
 
 _LEADING_FILLER_RE = re.compile(r"([^,:]*)([,:]?)\s*(.*)", re.DOTALL)
+
+
+def read_question(kb: KnowledgeBase, vocabulary: Collection[str], message: str) -> tuple[str, list[str]]:
+    """Return the normalised asking clause of a message and the subjects it is about.
+
+    The sentences around the question (a persona, thanks) are left out, the clause being chosen
+    by the key terms of `vocabulary` it holds; when the clause names no subject, those the rest of
+    the message names are kept and written after it.
+    """
+    clause = asking_clause(
+        message,
+        key_terms=lambda part: sum(t in vocabulary for t in content_tokens(kb.normalize(part))),
+        # « Re-bonjour, », « une petite question : »: no content word of three letters or more
+        is_filler=lambda part: not [t for t in content_tokens(kb.normalize(part)) if len(t) > 2])
+    normalized = kb.normalize(clause)  # normalize() reads at most MAX_TEXT_CHARS
+    named = focused_subjects(kb, normalized)
+    if clause != message and not named:
+        named = focused_subjects(kb, kb.normalize(message))
+        normalized = " ".join([normalized, *(kb.subjects[s].aliases[0] for s in named)])
+    return normalized, named

@@ -19,6 +19,7 @@ from bot.config import DecisionSettings
 from bot.guard import GuardVerdict, KeyTermGuard
 from bot.knowledge import KnowledgeBase
 from bot.matcher import OUT_OF_SCOPE, Candidate, IntentMatcher
+from bot.reply import CandidateReport, GuardReport
 from bot.text import content_tokens
 
 CANDIDATES = 10  # intents ranked, judged by the guard and offered as suggestions, per question
@@ -34,6 +35,14 @@ class Evidence:
     coverage: float
     subject_named: bool
     verdict: GuardVerdict
+
+    def report(self, max_uncovered: float) -> CandidateReport:
+        """Return this candidate as the reply's explanation lists it."""
+        c, verdict = self.matcher, self.verdict
+        guard = GuardReport(verdict.uncovered, verdict.share, verdict.foreign_subjects, verdict.passed,
+                            vetoed(verdict, max_uncovered), verdict.conflict, verdict.asked_uncovered)
+        return CandidateReport(self.intent, self.score, c.tfidf, c.fuzzy, c.classifier, round(self.coverage, 4),
+                               c.example, guard)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,15 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class Reply:
-    """The engine's decision; `text` is exactly what the console prints."""
+    """The engine's decision and its words.
+
+    `text` is the engine's own text in `language`: the answer, the fallback, an invitation. A
+    clarify leaves the wording of its offer to each channel: its `text` is empty and the channel
+    presents `suggestions` itself (the console numbers them between the catalogue's
+    ``clarify_intro`` and ``clarify_outro``, Telegram shows them as buttons). The one clarify with a
+    text is the reply to a number out of range of the pending choices: `text` asks for a number
+    between 1 and n and is shown as it is, while `suggestions` keeps those choices pending.
+    """
 
     question: str
     status: str
@@ -80,11 +88,14 @@ class Reply:
     explanation: Explanation = field(default_factory=Explanation, compare=False)
     language: str = DEFAULT_LANGUAGE  # the language of `text`: "fr", "en" or "ar"
 
-    def to_json(self) -> dict[str, Any]:
-        """Return the `faqbot ask --json` object, one per question (its fields are listed in the README)."""
+    def to_json(self, answer: str) -> dict[str, Any]:
+        """Return the `faqbot ask --json` object, one per question (its fields are listed in the README).
+
+        `answer` is the text the channel shows for this reply (the console's, for `faqbot ask`).
+        """
         return {
             "question": self.question, "status": self.status, "intent": self.intent,
-            "confidence": round(self.confidence, 3), "answer": self.text,
+            "confidence": round(self.confidence, 3), "answer": answer,
             "suggestions": [asdict(s) for s in self.suggestions], "source": self.source,
             "language": self.language,
         }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import time
 
-from bot.channels.console import chat, slow_notice, topics_menu, wrap
+from bot.channels.console import chat, reply_text, slow_notice, topics_menu, wrap
+from bot.dialogue import Conversation
 from bot.engine import Engine
 
 
@@ -79,3 +80,14 @@ def test_console_questions_are_logged_with_channel_console(run_faqbot, private_c
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     [entry] = [e for e in entries if e["question"] == "question témoin du canal console sur le budget"]
     assert entry["channel"] == "console"
+
+
+def test_a_clarify_is_numbered_by_the_console_in_the_reply_language(engine: Engine) -> None:
+    for language, intro in (("fr", "Vouliez-vous dire\u00a0:"), ("en", "Did you mean:")):
+        conversation = Conversation(language_choice=language)
+        reply = engine.reply("programme", conversation)
+        lines = reply_text(reply).split("\n")
+        assert lines[0].endswith(intro)
+        assert lines[1:-1] == [f"  {n}. {s.title}" for n, s in enumerate(reply.suggestions, 1)]
+        out_of_range = engine.reply("9", conversation)
+        assert reply_text(out_of_range) == out_of_range.text  # « a number between 1 and n », without the list

@@ -4,14 +4,9 @@ import numpy as np
 import pytest
 
 from bot.features import char_features, word_features
-from bot.index_cache import fit_cached, index_key
+from bot.index_cache import fit_cached, index_key, training_data
 from bot.knowledge import KnowledgeBase
-from bot.matcher import (
-    OUT_OF_SCOPE,
-    IntentMatcher,
-    NotFittedError,
-    training_data,
-)
+from bot.matcher import OUT_OF_SCOPE, IntentMatcher, NotFittedError
 
 
 def test_unfitted_matcher_raises_a_clear_error() -> None:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.decision import CLARIFY
 from bot.dialogue import Conversation
 from bot.engine import Engine
 from bot.messages import message
@@ -35,12 +36,14 @@ HELP = french_typography(
 GOODBYE = french_typography("Au revoir !")
 PROMPT = "> "
 CHANNEL = "console"  # the channel the unanswered log records
-SLOW_SECONDS = 0.5
+SLOW_SECONDS = 0.5  # a step taking longer than this is announced (PREPARING)
 PREPARING = french_typography("Un instant : je prépare les données (première question après une modification)…")
 DEBUG_ON = french_typography("Mode débogage activé : intentions classées, scores, garde et décision. "
                              "/debug pour l'arrêter.")
 DEBUG_OFF = french_typography("Mode débogage arrêté.")
 HISTORY_FILE = Path.home() / ".faqbot_history"
+DEBUG_CANDIDATES = 5  # ranked intents /debug shows
+RELOAD_ERRORS_SHOWN = 20  # a refused /reload lists at most this many errors
 
 
 def topics_menu(engine: Engine) -> tuple[str, list[str]]:
@@ -95,7 +98,7 @@ def slow_notice(out: TextIO, text: str = "", after: float = SLOW_SECONDS, enable
         timer.cancel()
 
 
-def debug_text(reply: Reply, top: int = 5) -> str:
+def debug_text(reply: Reply, top: int = DEBUG_CANDIDATES) -> str:
     """Show why the engine replied so: ranked intents, scores, guard verdicts, rule and decision."""
     e = reply.explanation
     lines = [f"[debug] normalised: {e.normalized or '-'}"]
@@ -117,14 +120,28 @@ def reload_text(engine: Engine) -> str:
     if not errors:
         return french_typography(f"Données rechargées : {len(engine.kb.intents)} intentions.")
     lines = [f"Rechargement refusé, les anciennes données restent en service ({len(errors)} erreur(s)) :"]
-    return french_typography("\n".join(lines + [f"  {p}" for p in errors[:20]]))
+    return french_typography("\n".join(lines + [f"  {p}" for p in errors[:RELOAD_ERRORS_SHOWN]]))
+
+
+def reply_text(reply: Reply) -> str:
+    """Return what the console shows for `reply` (and `faqbot ask --json` gives as its `answer`).
+
+    The engine's text, but for a clarify offering choices: the catalogue's intro, then one
+    numbered line per suggestion (« 1. » for the first: the number to type), then its outro, in
+    the reply's language.
+    """
+    if reply.status != CLARIFY or reply.text:
+        return reply.text
+    choices = [f"  {n}. {s.title}" for n, s in enumerate(reply.suggestions, 1)]
+    return "\n".join([message("clarify_intro", reply.language), *choices, message("clarify_outro", reply.language)])
 
 
 def ask(engine: Engine, questions: Iterable[str], out: TextIO, as_json: bool, dialog: bool,
-        language: str = "", render: Callable[[Reply], str] | None = None) -> int:
+        language: str = "", render: Callable[[Reply, str], str] | None = None) -> int:
     """Answer each question; one conversation for all of them when `dialog`; in `language` if given.
 
-    `render` turns each reply into the text to print (`faqbot ask --explain`); by default the answer.
+    `render` turns each reply and the text the console shows for it into the text to print
+    (`faqbot ask --explain`); by default that text is printed.
     """
     shared = Conversation(language_choice=language)
     for question in questions:
@@ -132,16 +149,17 @@ def ask(engine: Engine, questions: Iterable[str], out: TextIO, as_json: bool, di
         if render is None:
             _print_reply(reply, out, as_json)
         else:
-            out.write(render(reply))
+            out.write(render(reply, reply_text(reply)))
             out.flush()
     return 0
 
 
 def _print_reply(reply: Reply, out: TextIO, as_json: bool, width: int = 0) -> None:
+    text = reply_text(reply)
     if as_json:
-        out.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
+        out.write(json.dumps(reply.to_json(text), ensure_ascii=False) + "\n")
     else:
-        out.write(wrap(reply.text, width) + "\n\n")
+        out.write(wrap(text, width) + "\n\n")
     out.flush()
 
 

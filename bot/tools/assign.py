@@ -18,7 +18,7 @@ from typing import TextIO
 
 from bot.config import Config
 from bot.knowledge import KnowledgeBase
-from bot.tools.review import ReviewGroup
+from bot.tools.review import QUESTION_CHARS_SHOWN, QUESTIONS_SHOWN, ReviewGroup
 
 OUT_OF_SCOPE = "out_of_scope"
 OUT_OF_SCOPE_FILE = "out-of-scope.toml"
@@ -133,7 +133,7 @@ def ask_targets(groups: list[ReviewGroup], kb: KnowledgeBase, lines: Iterator[st
     for n, group in enumerate(groups, 1):
         near = f"nearest {group.nearest} ({group.score:.2f})" if group.nearest else "no similar intent"
         out.write(f"\n{n}/{len(groups)}. {group.count}x, {near}: {group.suggestion}\n")
-        out.writelines(f"     {text[:120]}\n" for text, _ in group.questions[:8])
+        out.writelines(f"     {text[:QUESTION_CHARS_SHOWN]}\n" for text, _ in group.questions[:QUESTIONS_SHOWN])
         while True:
             out.write(PROMPT.format(nearest=group.nearest or "-"))
             out.flush()

@@ -38,6 +38,7 @@ from typing import Any
 from bot.tools.synthetic import write_synthetic_kb
 
 QUESTION = "Qu'est-ce que la DCI ?"
+STDERR_TAIL_CHARS = 2000  # of a failed command's error output, quoted in the error
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def _run_worker(*args: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, "-m", "bot.tools.bench", *args], capture_output=True, text=True,
                           env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     if done.returncode != 0:
-        raise RuntimeError(f"bench worker {args[0]} failed:\n{done.stderr.strip()[-2000:]}")
+        raise RuntimeError(f"bench worker {args[0]} failed:\n{done.stderr.strip()[-STDERR_TAIL_CHARS:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -98,7 +99,7 @@ def _timed_runs(command: list[str], runs: int) -> list[float]:
         start = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
-            raise RuntimeError(f"`{' '.join(command)}` failed:\n{done.stderr.strip()[-2000:]}")
+            raise RuntimeError(f"`{' '.join(command)}` failed:\n{done.stderr.strip()[-STDERR_TAIL_CHARS:]}")
         if n:
             times.append(time.perf_counter() - start)
     return times

@@ -9,6 +9,8 @@ from typing import Any
 from bot.knowledge import KnowledgeBase
 from bot.reply import GuardReport, Reply
 
+EXPLAINED_CANDIDATES = 5  # ranked intents `faqbot ask --explain` describes
+
 
 def format_intents(kb: KnowledgeBase) -> str:
     """List the intents: id, topic, number of examples, answer title."""
@@ -65,7 +67,7 @@ def format_explanation(reply: Reply, kb: KnowledgeBase) -> str:
     if candidates:
         lines.append("candidates   (score = blended confidence; tfidf, fuzzy and svm (the classifier's probability) "
                      "are the matcher's sub-scores)")
-        for n, c in enumerate(candidates[:5], 1):
+        for n, c in enumerate(candidates[:EXPLAINED_CANDIDATES], 1):
             svm = f"svm {c.classifier:.3f}  " if c.classifier is not None else ""
             lines.append(f"  {n}. {c.intent:32} score {c.score:.3f}  tfidf {c.tfidf:.3f}  "
                          f"fuzzy {c.fuzzy:.3f}  {svm}{_guard_text(c.guard)}")
@@ -92,9 +94,12 @@ def _guard_text(guard: GuardReport) -> str:
     return "guard: refused, " + "; ".join(reasons or ["refused"])
 
 
-def render_explanation(reply: Reply, kb: KnowledgeBase, as_json: bool = False) -> str:
-    """Return what `faqbot ask --explain` prints for one reply: the explanation as text, or as JSON."""
+def render_explanation(reply: Reply, answer: str, kb: KnowledgeBase, as_json: bool = False) -> str:
+    """Return what `faqbot ask --explain` prints for one reply: the explanation as text, or as JSON.
+
+    `answer` is the text the channel shows for the reply (the JSON's `answer`).
+    """
     if as_json:
-        data = {**reply.to_json(), "explanation": reply.explanation.to_json()}
+        data = {**reply.to_json(answer), "explanation": reply.explanation.to_json()}
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     return format_explanation(reply, kb) + "\n\n"

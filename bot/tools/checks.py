@@ -143,7 +143,7 @@ def _same_key_terms(a: str, b: str, bound: float) -> bool:
     return True
 
 
-SEE_ALSO = "Voir aussi :"  # the footer bot/channels/telegram.py adds before related questions
+SEE_ALSO = "Voir aussi :"  # the footer Telegram adds before related questions (bot/channels/telegram/texts.py)
 
 
 def rendered_text(answer: Answer) -> str:

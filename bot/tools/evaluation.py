@@ -15,6 +15,8 @@ from bot.engine import ANSWERED, Engine
 from bot.reply import Reply
 
 OUT_OF_SCOPE = "(out of scope)"
+TURN_SECONDS = 5.0  # time between two turns of an evaluation dialog (well within the context's lifetime)
+CONFUSIONS_SHOWN = 10  # most confused pairs of intents reported
 
 
 class EvaluationSetError(Exception):
@@ -196,7 +198,7 @@ def evaluate(engine: Engine, folder: Path, leave_one_out: bool = True, channel: 
         now = 0.0
         failed = []
         for n, turn in enumerate(dialog.turns, 1):
-            now += 5.0
+            now += TURN_SECONDS
             reply = engine.reply(turn.text, conversation, now=now, channel=channel)
             report.not_answered += reply.status != ANSWERED
             if not _right(reply.status, reply.intent, turn.intent):
@@ -261,7 +263,7 @@ class Confusion:
     example: str
 
 
-def confusions(outcomes: Iterable[Outcome], top: int = 10) -> list[Confusion]:
+def confusions(outcomes: Iterable[Outcome], top: int = CONFUSIONS_SHOWN) -> list[Confusion]:
     """Return the pairs (expected, ranked first instead) that occur most, wrong answers first."""
     counts: Counter[tuple[str, str]] = Counter()
     wrong: Counter[tuple[str, str]] = Counter()

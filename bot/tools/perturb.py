@@ -13,6 +13,9 @@ from collections.abc import Callable, Mapping
 from bot.text import of, strip_accents
 
 WORD_RE = re.compile(r"\S+")
+_MIN_TYPO_LETTERS = 3  # shorter words get no letter dropped, swapped or doubled
+_MIN_DROP_LETTERS = 4  # a letter is dropped only from words this long
+_ROUNDING = 1e-9  # 0.1 x 30 words is 3.0000000000000004 in floating point: three words, not four
 _PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
 _EDGES_RE = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
 _ARTICLES = ("les ", "le ", "la ", "l'", "l’")
@@ -81,7 +84,7 @@ def _letters(core: str) -> list[int]:
 
 def _drop(core: str, rng: random.Random) -> str | None:
     spots = [i for i in _letters(core) if i > 0]
-    if len(_letters(core)) < 4 or not spots:
+    if len(_letters(core)) < _MIN_DROP_LETTERS or not spots:
         return None
     i = rng.choice(spots)
     return core[:i] + core[i + 1:]
@@ -112,14 +115,14 @@ def _edits(core: str, sms: Mapping[str, str]) -> list[Callable[[random.Random], 
         edits.append(lambda rng: sms[key])
     if strip_accents(core) != core:
         edits.append(lambda rng: strip_accents(core))
-    if len(_letters(core)) >= 3 and not core.isupper():
+    if len(_letters(core)) >= _MIN_TYPO_LETTERS and not core.isupper():
         edits += [lambda rng: _drop(core, rng), lambda rng: _swap(core, rng), lambda rng: _double(core, rng)]
     return edits
 
 
 def words_to_alter(n_words: int, rate: float) -> int:
     """Return how many words a typo rate alters in a question of `n_words` words (at least one)."""
-    return max(1, math.ceil(rate * n_words - 1e-9))
+    return max(1, math.ceil(rate * n_words - _ROUNDING))
 
 
 def add_typos(text: str, rate: float, rng: random.Random, sms: Mapping[str, str]) -> str | None:

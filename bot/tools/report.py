@@ -9,9 +9,13 @@ from typing import Any
 
 from bot.engine import ANSWERED
 from bot.tools.evaluation import OUT_OF_SCOPE, EvalReport, Outcome
+from bot.tools.tuning import PNG_DPI
 
 NOT_ANSWERED = "(not answered)"  # the column of clarify and fallback replies
-PNG_INCHES_PER_LABEL = 0.22
+CANDIDATES_LISTED = 3  # best candidates listed with each misclassified question
+PNG_INCHES_PER_LABEL = 0.22  # the confusion picture grows by this much per row or column...
+PNG_BASE_INCHES = (3, 2)  # ... from this width and height
+PNG_LABEL_POINTS = 6  # font size of its intent labels
 
 
 def predicted(outcome: Outcome) -> str:
@@ -31,7 +35,7 @@ def misclassified(outcomes: list[Outcome]) -> list[dict[str, Any]]:
     """Return the questions the engine got wrong, with what it did and its best candidates."""
     return [{"question": o.text, "expected": o.expected or OUT_OF_SCOPE, "kind": o.kind, "status": o.status,
              "got": predicted(o), "confidence": round(o.confidence, 3),
-             "candidates": [{"intent": c.intent, "score": round(c.score, 3)} for c in o.candidates[:3]]}
+             "candidates": [{"intent": c.intent, "score": round(c.score, 3)} for c in o.candidates[:CANDIDATES_LISTED]]}
             for o in outcomes if not o.correct]
 
 
@@ -59,14 +63,16 @@ def plot_confusion(matrix: dict[str, Any], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     rows, columns = matrix["rows"], matrix["columns"]
-    fig, ax = plt.subplots(figsize=(3 + PNG_INCHES_PER_LABEL * len(columns), 2 + PNG_INCHES_PER_LABEL * len(rows)))
+    width, height = PNG_BASE_INCHES
+    fig, ax = plt.subplots(figsize=(width + PNG_INCHES_PER_LABEL * len(columns),
+                                    height + PNG_INCHES_PER_LABEL * len(rows)))
     ax.imshow(matrix["matrix"], cmap="Blues", aspect="auto")
-    ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=6)
-    ax.set_yticks(range(len(rows)), rows, fontsize=6)
+    ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=PNG_LABEL_POINTS)
+    ax.set_yticks(range(len(rows)), rows, fontsize=PNG_LABEL_POINTS)
     ax.set_xlabel("answered")
     ax.set_ylabel("expected")
     ax.set_title("faqbot eval: confusion matrix")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=PNG_DPI)
     plt.close(fig)
     return path

@@ -12,6 +12,7 @@ from typing import Any
 from bot.config import DecisionSettings
 from bot.dialogue import Conversation, asked_facet, focused_subjects
 from bot.engine import ANSWERED, Engine
+from bot.guard import STEM_LETTERS
 from bot.knowledge import KnowledgeBase
 from bot.reply import CandidateReport
 from bot.text import content_tokens, strip_accents
@@ -58,14 +59,17 @@ class _Question:
 
 
 MAX_REVIEWED = 2000  # distinct questions grouped (most asked first): keeps review quadratic but small
-_STEM = 5
+SIMILARITY = 0.5  # how alike (0-1) a question must be to a group's questions to join it (`--similarity`)
+MISSING_TERMS_SHOWN = 5  # key terms of a group the nearest intent does not cover, listed most frequent first
+QUESTIONS_SHOWN = 8  # questions of a group printed for the maintainer...
+QUESTION_CHARS_SHOWN = 120  # ... each clipped to this many characters
 _SUBJECT_WEIGHT = 0.35  # "DCI", "Nouakchott": shared by many questions, they say little about what is asked
 
 
 def _features(normalized: str) -> set[str]:
     """Return a question's key terms and their stems ("dirige", "dirig*")."""
     tokens = content_tokens(normalized)
-    return set(tokens) | {t[:_STEM] + "*" for t in tokens if len(t) > _STEM}
+    return set(tokens) | {t[:STEM_LETTERS] + "*" for t in tokens if len(t) > STEM_LETTERS}
 
 
 def _question_vectors(questions: list[_Question], kb: KnowledgeBase) -> Any:
@@ -78,7 +82,7 @@ def _question_vectors(questions: list[_Question], kb: KnowledgeBase) -> Any:
     df = Counter(f for d in docs + rows for f in d)
     n = len(docs) + len(rows)
     subject_words = {w for s in kb.subjects.values() for alias in s.aliases for w in alias.split()}
-    subject_words |= {w[:_STEM] + "*" for w in subject_words if len(w) > _STEM}
+    subject_words |= {w[:STEM_LETTERS] + "*" for w in subject_words if len(w) > STEM_LETTERS}
     vocab: dict[str, int] = {}
     data, cols, indptr = [], [], [0]
     for feats in rows:
@@ -93,6 +97,10 @@ def _question_vectors(questions: list[_Question], kb: KnowledgeBase) -> Any:
 
 
 MAX_QUESTION_CHARS = 300  # longer lines are pasted text or a flood, not questions
+_MIN_LETTERS = 2  # a line with fewer letters asks nothing (« ??? », « 5 »)
+_FEW_DISTINCT_LETTERS = 2  # a line of this many different letters at most...
+_REPEAT_LETTERS = 4  # ... and more letters than this is one letter or syllable repeated ("hahahaha")
+_CHECKED_WORD_LETTERS = 3  # only words longer than this are judged gibberish or not
 _GIBBERISH_RE = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}", re.IGNORECASE)  # "asdfghjkl"
 _SAME_ASK_BONUS = 0.35  # two questions asking the same facet of the same subjects: "effectif" / "combien d'agents"
 
@@ -100,11 +108,11 @@ _SAME_ASK_BONUS = 0.35  # two questions asking the same facet of the same subjec
 def is_noise(text: str) -> bool:
     """Tell whether a logged line is no question at all: no letters (« ??? »), gibberish, a flood of text."""
     letters = [ch for ch in text if ch.isalpha()]
-    if len(letters) < 2 or len(text) > MAX_QUESTION_CHARS:
+    if len(letters) < _MIN_LETTERS or len(text) > MAX_QUESTION_CHARS:
         return True
-    if len(set(letters)) <= 2 and len(letters) > 4:  # "xxxxxxxx", "hahahaha"
+    if len(set(letters)) <= _FEW_DISTINCT_LETTERS and len(letters) > _REPEAT_LETTERS:  # "xxxxxxxx", "hahahaha"
         return True
-    words = [w for w in re.findall(r"[^\W\d_]+", strip_accents(text)) if len(w) > 3]
+    words = [w for w in re.findall(r"[^\W\d_]+", strip_accents(text)) if len(w) > _CHECKED_WORD_LETTERS]
     return bool(words) and all(_GIBBERISH_RE.search(w) for w in words)
 
 
@@ -125,7 +133,7 @@ def _similarity(questions: list[_Question], kb: KnowledgeBase) -> Any:
 
 
 def group_questions(entries: Iterable[dict[str, Any]], kb: KnowledgeBase,
-                    bound: float = 0.5) -> list[list[_Question]]:
+                    bound: float = SIMILARITY) -> list[list[_Question]]:
     """Group similar questions: the same question once normalised, then by shared key terms.
 
     Greedy average link: each distinct question (most asked first) joins the group whose
@@ -176,7 +184,7 @@ def _fits(candidate: CandidateReport, d: DecisionSettings) -> bool:
     return candidate.guard.passed and candidate.score >= d.clarify_threshold
 
 
-def review(engine: Engine, entries: Iterable[dict[str, Any]], bound: float = 0.5) -> list[ReviewGroup]:
+def review(engine: Engine, entries: Iterable[dict[str, Any]], bound: float = SIMILARITY) -> list[ReviewGroup]:
     """Group the logged questions, most asked first, with the nearest intent and a suggestion.
 
     The questions are asked again to find their nearest intent in the current data, through a
@@ -218,7 +226,8 @@ def review(engine: Engine, entries: Iterable[dict[str, Any]], bound: float = 0.5
             statuses.update(q.statuses)
         result.append(ReviewGroup([(q.text, q.count) for q in members], count, nearest,
                                   sum(scores) / len(scores) if scores else 0.0, action, statuses,
-                                  max(q.last_seen for q in members), [t for t, _ in missing.most_common(5)]))
+                                  max(q.last_seen for q in members),
+                                  [t for t, _ in missing.most_common(MISSING_TERMS_SHOWN)]))
     return sorted(result, key=lambda g: (-g.count, -len(g.questions), g.questions[0][0]))
 
 
@@ -233,9 +242,10 @@ def format_review(groups: list[ReviewGroup], total: int, source: str, limit: int
     for n, g in enumerate(shown, 1):
         near = f"nearest {g.nearest} ({g.score:.2f})" if g.nearest else "no similar intent"
         lines += ["", f"{n}. {g.count}x, {near}: {g.suggestion}"]
-        lines += [f"     {text[:120]}" + (f"  ({times}x)" if times > 1 else "") for text, times in g.questions[:8]]
-        if len(g.questions) > 8:
-            lines.append(f"     ... and {len(g.questions) - 8} more")
+        lines += [f"     {text[:QUESTION_CHARS_SHOWN]}" + (f"  ({times}x)" if times > 1 else "")
+                  for text, times in g.questions[:QUESTIONS_SHOWN]]
+        if len(g.questions) > QUESTIONS_SHOWN:
+            lines.append(f"     ... and {len(g.questions) - QUESTIONS_SHOWN} more")
     if len(shown) < len(groups):
         lines += ["", f"({len(groups) - len(shown)} more group(s); use --limit 0 to see all)"]
     return "\n".join(lines)

@@ -35,7 +35,7 @@ __all__ = ["DEFAULT_SEED", "SuiteReport", "TestResult", "format_report", "report
            "run", "run_suite", "suite_command"]
 
 ANSWERED = "answered"
-FAILURES_KEPT = 5
+FAILURES_KEPT = 5  # failing cases kept per test, to show with --verbose
 
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.config import Config
     from bot.knowledge import KnowledgeBase
 
-DEFAULT_SEED = 11
+DEFAULT_SEED = 11  # of the generated cases (`faqbot eval --suite --seed`)
 
 
 def templates_path(config: Config) -> Path:

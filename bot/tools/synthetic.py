@@ -19,8 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-EXAMPLES_PER_INTENT = 16
-INTENTS_PER_SUBJECT = 20
+EXAMPLES_PER_INTENT = 16  # examples generated for each intent
+INTENTS_PER_SUBJECT = 20  # intents of each generated subject at most (one per facet the templates cover)
+SEED = 20151105  # of the generated data (the page's date: any fixed number gives the same data every run)
+MIN_PATTERNS = 4  # an intent of the shipped data becomes a template with this many distinct patterns
+OPENER_RATE = 0.3  # share of the noisy questions that start with a greeting or « svp »
+PLAIN_RATE = 0.3  # share of the questions typed without accents or capitals
+TYPO_RATE = 0.4  # share of the noisy questions with a typo
+TYPO_MIN_LETTERS = 5  # a typo goes in a word of this many letters or more
+QUESTION_MARK_RATE = 0.5  # share of the questions that end with « ? »
+HELD_OUT_TRIES = 50  # noisy questions drawn at most to find one that is no example
+VARIANT_TRIES = 20  # noisy variants drawn at most per example wanted
 SYNTHETIC_PREFIX = "zz-synth-"
 
 
@@ -181,7 +190,7 @@ def _templates(kb: Any) -> list[Template]:
             toks = text.split()
             patterns.append(" ".join(toks[:span[0]] + ["{S}"] + toks[span[1]:]))
         patterns = list(dict.fromkeys(patterns))
-        if len(patterns) >= 4:
+        if len(patterns) >= MIN_PATTERNS:
             templates.append(Template(intent_id, intent.facet or intent_id.rsplit(".", 1)[-1], tuple(patterns)))
     return templates
 
@@ -204,7 +213,7 @@ def _subjects(count: int) -> list[SyntheticSubject]:
 def _typo(rng: random.Random, text: str) -> str:
     """Swap, drop or double one letter of one longer word."""
     words = text.split()
-    long_words = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    long_words = [i for i, w in enumerate(words) if len(w) >= TYPO_MIN_LETTERS and w.isalpha()]
     if not long_words:
         return text
     i = rng.choice(long_words)
@@ -226,19 +235,19 @@ def _variant(rng: random.Random, pattern: str, subject: SyntheticSubject, rewrit
     from bot.text import strip_accents
 
     text = pattern.replace("{S}", rng.choice(subject.aliases))
-    if noisy and rng.random() < 0.3:
+    if noisy and rng.random() < OPENER_RATE:
         text = f"{rng.choice(OPENERS)} {text}"
     styled = rewrite(text)
-    if rng.random() < 0.3:  # some users type without accents or capitals
+    if rng.random() < PLAIN_RATE:
         styled = strip_accents(styled.lower())
-    if noisy and rng.random() < 0.4:
+    if noisy and rng.random() < TYPO_RATE:
         styled = _typo(rng, styled)
-    if rng.random() < 0.5:
+    if rng.random() < QUESTION_MARK_RATE:
         styled += " ?"
     return styled
 
 
-def write_synthetic_kb(config: Any, size: int, root: Path, queries: int, seed: int = 20151105) -> list[dict[str, str]]:
+def write_synthetic_kb(config: Any, size: int, root: Path, queries: int, seed: int = SEED) -> list[dict[str, str]]:
     """Write a knowledge base of `size` generated examples under `root`, with a config.toml.
 
     The shipped vocabulary (subjects, facets, synonyms, acronyms) is kept, so the same
@@ -314,7 +323,7 @@ def _held_out(rng: random.Random, template: Template, subject: SyntheticSubject,
               examples: set[str]) -> str:
     """Return a noisy question for an intent that is not one of its examples."""
     text = ""
-    for _ in range(50):
+    for _ in range(HELD_OUT_TRIES):
         text = _variant(rng, rng.choice(template.patterns), subject, rewrite, True)
         if text not in examples:
             break
@@ -331,7 +340,7 @@ def _examples(rng: random.Random, template: Template, subject: SyntheticSubject,
         if len(out) >= count:
             break
         out[_variant(rng, pattern, subject, rewrite, False)] = None
-    for _ in range(count * 20):
+    for _ in range(count * VARIANT_TRIES):
         if len(out) >= count:
             break
         out[_variant(rng, rng.choice(patterns), subject, rewrite, True)] = None

@@ -20,6 +20,9 @@ from bot.tools.evaluation import (
 )
 
 THRESHOLDS = tuple(round(0.30 + 0.01 * i, 2) for i in range(70))  # 0.30 .. 0.99
+SWEEP_SHOWN_EVERY = 5  # the printed sweep shows the thresholds on a multiple of this many hundredths
+SWEEP_INCHES = (8, 5.5)  # width and height of the sweep picture
+PNG_DPI = 120  # resolution of the pictures `faqbot eval` draws (the sweep, the confusion matrix)
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def plot_sweep(analysis: Analysis, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = plt.subplots(figsize=SWEEP_INCHES)
     pts = sorted(analysis.points, key=lambda p: p.answer_threshold)
     ax.plot([p.coverage for p in pts], [p.precision for p in pts], marker=".", linewidth=1, label="answer threshold")
     ax.axhline(analysis.target_precision, color="grey", linestyle="--", linewidth=1, label="target precision")
@@ -122,7 +125,7 @@ def plot_sweep(analysis: Analysis, path: Path) -> None:
     ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=PNG_DPI)
     plt.close(fig)
 
 
@@ -154,7 +157,7 @@ def _format_analysis(a: Analysis) -> list[str]:
 
 def format_sweep(a: Analysis) -> list[str]:
     """Render the sweep around the learned threshold, and where this set reaches the target precision."""
-    shown = {p for p in a.points if round(p.answer_threshold * 100) % 5 == 0} | {a.current}
+    shown = {p for p in a.points if round(p.answer_threshold * 100) % SWEEP_SHOWN_EVERY == 0} | {a.current}
     lines = [f"threshold sweep (coverage = answered / all {a.current.total} questions, precision = right answers "
              "/ answered):",
              f"  {'answer_threshold':>16} {'coverage':>9} {'precision':>9} {'answered':>8} {'wrong':>6}"]

@@ -43,9 +43,11 @@ from bot.engine import Engine
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
-RATE_LIMIT_RETRIES = 3
+RATE_LIMIT_RETRIES = 3  # a request Telegram answers 429 is sent again at most this many times
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
-STARTUP_PAUSE_MAX = 30.0
+STARTUP_PAUSE_FIRST = 1.0  # seconds before the second try of a start-up step Telegram did not answer
+STARTUP_PAUSE_GROWTH = 1.5  # each further try waits this many times longer than the last...
+STARTUP_PAUSE_MAX = 30.0  # ... up to this many seconds
 FINISH_SECONDS = 6.0  # after the drain, for the updates being handled to finish (a send times out after 5 s)
 
 
@@ -148,7 +150,7 @@ class Service:
         self._initialized = True
 
     async def _bootstrap(self, step: Any) -> None:
-        pause, tries = 1.0, 0
+        pause, tries = STARTUP_PAUSE_FIRST, 0
         while True:
             try:
                 await step()
@@ -163,7 +165,7 @@ class Service:
                     raise SetupError(f"could not start: {redacted}") from None
                 log.warning("Start-up: Telegram unreachable (%s); try %d again in %.0f s", exc, tries, pause)
                 await asyncio.sleep(pause)
-                pause = min(pause * 1.5, STARTUP_PAUSE_MAX)
+                pause = min(pause * STARTUP_PAUSE_GROWTH, STARTUP_PAUSE_MAX)
 
     async def _open_source(self) -> None:
         bot, loop = self.app.bot, asyncio.get_running_loop()

@@ -50,9 +50,11 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 CHANNEL, INLINE_CHANNEL = "telegram", "telegram-inline"
-INLINE_RESULTS = 3
-INLINE_CACHE_SECONDS = 60
+INLINE_RESULTS = 3  # answers offered for an inline query (`@bot question`)
+INLINE_CACHE_SECONDS = 60  # how long Telegram may reuse our results for the same inline query
+INLINE_ID_BYTES = 64  # Telegram's longest inline result id: a longer intent id is sent as its hash
 INLINE_DESCRIPTION = 120  # characters of an inline result's description
+TRACKED_SENDERS = 10_000  # past this many senders, the flood guard forgets those quiet for a whole window
 BROWSER_KINDS = ("2m", "2t", "2q", "t", "t:", "q:")  # callback data prefixes of the /sujets browser's buttons
 PUBLIC_COMMANDS = [BotCommand(name, description) for name, description in texts.PUBLIC_COMMANDS]
 ADMIN_COMMANDS = [BotCommand(name, description) for name, description in texts.ADMIN_COMMANDS]
@@ -353,7 +355,7 @@ class FaqBot:
             await asyncio.sleep(answered[0] + window - now)
             now = self._paced[sender] = time.time()
         answered.append(now)
-        if len(self._recent) > 10_000:  # forget senders quiet for a whole window
+        if len(self._recent) > TRACKED_SENDERS:
             for key in [k for k, times in self._recent.items() if not times or now - times[-1] >= window]:
                 self._recent.pop(key, None)
                 self._paced.pop(key, None)
@@ -365,7 +367,7 @@ class FaqBot:
 
     def _article(self, intent: str, language: str) -> InlineQueryResultArticle:
         reply = replace(self.engine.answer_intent(intent, Conversation(), language=language), related=())
-        result_id = intent if len(intent.encode()) <= 64 else hashlib.sha1(intent.encode()).hexdigest()
+        result_id = intent if len(intent.encode()) <= INLINE_ID_BYTES else hashlib.sha1(intent.encode()).hexdigest()
         return InlineQueryResultArticle(
             result_id, reply.title,
             InputTextMessageContent(render.render_reply(reply)[0], parse_mode=ParseMode.HTML),

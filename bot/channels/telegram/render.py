@@ -36,6 +36,12 @@ TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
 DATA_LIMIT = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
 ASCII_DIGITS = frozenset("0123456789")
 REPORTED_PROBLEMS = 10  # a refused /reload lists at most this many problems
+PROBLEM_PLACE_CHARS = 80  # a reported problem's file:line and item are clipped to this many characters...
+PROBLEM_MESSAGE_CHARS = 300  # ... and its message to this many
+MORE_LINE_UNITS = 40  # room kept at the end of a /reload report for its « … and N more » line
+LONGEST_HEADING = TEXT_LIMIT // 4  # a longer title (a data error) is split like the text, not kept whole
+LONGEST_ASCII_INT = 18  # digits `ascii_int` reads at most: enough for any id, never a huge integer to parse
+DIGEST_BYTES = 9  # a long id in callback data is replaced by this many bytes of its hash (12 characters)
 
 
 def ascii_int(text: str) -> int | None:
@@ -43,7 +49,7 @@ def ascii_int(text: str) -> int | None:
 
     `str.isdigit()` and `int()` also accept « ² », « ① » or Arabic-Indic digits: those are text here.
     """
-    if not text or len(text) > 18 or not set(text) <= ASCII_DIGITS:
+    if not text or len(text) > LONGEST_ASCII_INT or not set(text) <= ASCII_DIGITS:
         return None
     return int(text)
 
@@ -85,14 +91,15 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 def render_reply(reply: Reply) -> list[str]:
     """Return the HTML messages for a reply: bold title for answers, "voir aussi" before related buttons.
 
-    A clarify's numbered list becomes buttons (see `reply_keyboard`); other texts are the engine's.
+    A clarify offering choices gets this channel's own words (CLARIFY_TEXT) and its choices as
+    buttons (see `reply_keyboard`); other texts are the engine's.
     """
     heading = f"{reply.title}\n\n" if reply.status == ANSWERED and reply.title else ""
     see_also = texts.text("SEE_ALSO", reply.language)
     footer = f"\n\n{see_also}" if reply.related else ""
     clarify = reply.status == CLARIFY and reply.suggestions
     text = texts.text("CLARIFY_TEXT", reply.language) if clarify else reply.text
-    if units(heading) > TEXT_LIMIT // 4:  # an absurdly long title (a data error): split it like the text
+    if units(heading) > LONGEST_HEADING:
         heading, text = "", heading + text
     chunks = [escape(p) for p in split_text(text, TEXT_LIMIT - units(heading) - units(footer))] or [""]
     if heading:
@@ -113,10 +120,10 @@ def reload_report(engine: Engine, problems: list[Problem]) -> str:
     head = texts.RELOAD_REFUSED.format(count=len(problems))
     lines, used = [escape(head)], units(head)
     for shown, p in enumerate(problems):
-        where = _clip(f"{p.path.name}:{p.line}" if p.line else p.path.name, 80)
-        item, message = _clip(p.item, 80), _clip(p.message, 300)
+        where = _clip(f"{p.path.name}:{p.line}" if p.line else p.path.name, PROBLEM_PLACE_CHARS)
+        item, message = _clip(p.item, PROBLEM_PLACE_CHARS), _clip(p.message, PROBLEM_MESSAGE_CHARS)
         size = units(f"\n• {where} {item} : {message}")
-        if shown == REPORTED_PROBLEMS or used + size > TEXT_LIMIT - 40:  # 40: room for the "and N more" line
+        if shown == REPORTED_PROBLEMS or used + size > TEXT_LIMIT - MORE_LINE_UNITS:
             lines.append(escape(texts.RELOAD_MORE.format(count=len(problems) - shown)))
             break
         lines.append(f"• <code>{escape(where)}</code> {escape(item)} : {escape(message)}")
@@ -142,7 +149,7 @@ def stats_text(stats: Mapping[str, float], started: float) -> str:
 
 
 # -- callback data -------------------------------------------------------------------------------
-VERSION = "2"
+VERSION = "2"  # of the callback data's format: a button of another version is stale
 ANSWER, NONE, MENU, TOPIC, BROWSE = "a", "n", "m", "t", "q"
 _ARITY = {ANSWER: 1, NONE: 0, MENU: 0, TOPIC: 1, BROWSE: 2}
 
@@ -156,8 +163,8 @@ class Target:
 
 
 def _digest(identifier: str) -> str:
-    raw = hashlib.blake2b(identifier.encode("utf-8", "surrogatepass"), digest_size=9).digest()
-    return "#" + base64.urlsafe_b64encode(raw).decode("ascii")  # 12 characters, no padding for 9 bytes
+    raw = hashlib.blake2b(identifier.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES).digest()
+    return "#" + base64.urlsafe_b64encode(raw).decode("ascii")  # no padding for a multiple of 3 bytes
 
 
 def encode(kind: str, *ids: str) -> str:

@@ -36,12 +36,12 @@ from bot.engine import ANSWERED, CLARIFY, FALLBACK
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # of the SQLite tables (PRAGMA user_version)
 STATUSES = (ANSWERED, CLARIFY, FALLBACK)
 KEEP_HANDLED_SECONDS = 2 * 86400  # Telegram re-sends an unconfirmed update for 24 h: remember ids twice as long
 MAX_ATTEMPTS = 5  # an update still pending after this many starts is given up (it may be what kills the bot)
 LEGACY_PICKLE = "telegram.pickle"
-LEGACY_MAX_BYTES = 64 * 2**20
+LEGACY_MAX_BYTES = 64 * 2**20  # a larger legacy pickle is not read
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox (
     update_id INTEGER PRIMARY KEY,

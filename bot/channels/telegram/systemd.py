@@ -13,6 +13,7 @@ from bot.channels.telegram.render import ascii_int
 log = logging.getLogger(__name__)
 
 STALL_SECONDS = 300.0  # updates waiting and none finished for this long: the bot is stuck
+WATCHDOG_PINGS = 2  # pings per WatchdogSec (systemd advises at least every half of it)
 
 
 def sd_notify(message: str, environ: dict[str, str] | None = None) -> bool:
@@ -46,7 +47,7 @@ async def watchdog(healthy: Callable[[], bool], environ: dict[str, str] | None =
     pid = environ.get("WATCHDOG_PID", "")
     if not usec or (pid and pid != str(os.getpid())):
         return
-    interval = usec / 2e6
+    interval = usec / (WATCHDOG_PINGS * 1_000_000)  # microseconds to seconds
     warned = False
     while True:
         if healthy():

@@ -81,7 +81,7 @@ ADMIN_COMMANDS = (
 )
 
 
-# -- English and Arabic (issue 15): the same texts; `text(name, language)` picks one -------------
+# -- English and Arabic: the French texts above, by name; `text(name, language)` picks one ---------
 TRANSLATIONS: dict[str, dict[str, str]] = {
     "en": {
         "WELCOME": ("Hello! I answer your questions about the DCI (Directorate for International Cooperation), "

@@ -17,6 +17,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 # -- sending: rate limits and retries --------------------------------------------------------------
 # A request that surely did not reach Telegram (no connection, a 5xx answer) is retried after these
 # pauses (~16 s in all); 429 is waited out by AIORateLimiter.
-SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0)
+SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0)  # seconds
 NO_RETRY = frozenset({"sendChatAction"})  # cosmetic: never worth delaying the answer
 # Start-up calls have one retry policy, the start-up's own (Service._bootstrap, `startup_retries`):
 # retrying them here as well made 3 x 7 tries and 54 s of logs before « could not start ».
@@ -241,7 +242,15 @@ class Dispatcher:
 # -- long polling -----------------------------------------------------------------------------------
 POLL_SECONDS = 20  # long-poll timeout asked of Telegram
 POLL_GRACE = 15  # seconds a getUpdates may take beyond its long-poll timeout before the loop counts as stuck
-AUTH_PAUSE_MAX = 30.0
+AUTH_PAUSE_MAX = 30.0  # seconds between two tries of a refused getUpdates (401/404) at most
+HTTP_MARGIN_SECONDS = 10  # the HTTP client waits this long for a connection, and this long beyond the long poll
+ROOM_WAIT_SECONDS = 3600  # while waiting for room in the backlog, the loop counts as alive this long
+TRANSIENT_PAUSE_FIRST = 0.5  # seconds after a first network failure, a 5xx or a 409...
+TRANSIENT_PAUSE_GROWTH = 1.5  # ... then this many times longer after each further one...
+TRANSIENT_PAUSE_MAX = 10.0  # ... up to this many seconds
+RETRY_AFTER_DEFAULT = 5.0  # seconds waited on a 429 that does not say how long
+RETRY_AFTER_BOUNDS = (1.0, 300.0)  # a 429's retry_after is kept within these seconds
+LOG_EVERY_FAILURES = 20  # a run of failures is logged at its first and at every this many
 
 
 class PollingFailed(Exception):
@@ -273,10 +282,10 @@ class Poller:
     async def run(self) -> None:
         offset = self.store.next_offset()
         auth_failures = 0
-        timeout = httpx.Timeout(POLL_SECONDS + 10, connect=10)
+        timeout = httpx.Timeout(POLL_SECONDS + HTTP_MARGIN_SECONDS, connect=HTTP_MARGIN_SECONDS)
         async with httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=1)) as client:
             while True:
-                self.alive_until = time.monotonic() + 3600  # waiting for room is not being stuck
+                self.alive_until = time.monotonic() + ROOM_WAIT_SECONDS  # waiting for room is not being stuck
                 await self.dispatcher.room()
                 self.alive_until = time.monotonic() + POLL_SECONDS + POLL_GRACE
                 data = {"timeout": str(POLL_SECONDS), "allowed_updates": json.dumps(self.allowed_updates)}
@@ -288,7 +297,7 @@ class Poller:
                 except httpx.HTTPError as exc:
                     await self._pause(f"{type(exc).__name__}", self._transient_pause())
                     continue
-                if status == 200 and payload.get("ok") is True and isinstance(payload.get("result"), list):
+                if status == HTTPStatus.OK and payload.get("ok") is True and isinstance(payload.get("result"), list):
                     if self._failures:
                         log.warning("getUpdates works again after %d failure(s)", self._failures)
                     self._failures = auth_failures = 0
@@ -296,15 +305,16 @@ class Poller:
                     continue
                 description = payload.get("description") if isinstance(payload.get("description"), str) else ""
                 problem = f"{status} {description}".strip()
-                if status in (401, 404):
+                if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
                     auth_failures += 1
                     if auth_failures > self.auth_retries:
                         raise PollingFailed(f"Telegram refused getUpdates {auth_failures} times in a row ({problem})")
                     await self._pause(problem, min(2.0 ** (auth_failures - 1), AUTH_PAUSE_MAX))
-                elif status == 429:
+                elif status == HTTPStatus.TOO_MANY_REQUESTS:
                     retry_after = (payload.get("parameters") or {}).get("retry_after")
-                    pause = float(retry_after) if type(retry_after) in (int, float) else 5.0
-                    await self._pause(problem, min(max(pause, 1.0), 300.0))
+                    pause = float(retry_after) if type(retry_after) in (int, float) else RETRY_AFTER_DEFAULT
+                    shortest, longest = RETRY_AFTER_BOUNDS
+                    await self._pause(problem, min(max(pause, shortest), longest))
                 else:  # 5xx, 409 (a webhook is set, or another instance polls), anything unexpected
                     await self._pause(problem, self._transient_pause())
 
@@ -326,11 +336,11 @@ class Poller:
         return max(update_id for update_id, _ in batch) + 1
 
     def _transient_pause(self) -> float:
-        return min(0.5 * 1.5 ** self._failures, 10.0)
+        return min(TRANSIENT_PAUSE_FIRST * TRANSIENT_PAUSE_GROWTH ** self._failures, TRANSIENT_PAUSE_MAX)
 
     async def _pause(self, problem: str, seconds: float) -> None:
         self._failures += 1
-        if self._failures == 1 or self._failures % 20 == 0:
+        if self._failures == 1 or self._failures % LOG_EVERY_FAILURES == 0:
             log.warning("getUpdates failed (%s), %d time(s) in a row; next try in %.1f s",
                         problem, self._failures, seconds)
         self.alive_until = time.monotonic() + seconds + POLL_GRACE

@@ -22,10 +22,10 @@ from bot.channels.telegram.render import ascii_int
 log = logging.getLogger(__name__)
 
 HEADER_SECONDS = 10.0  # to send the request line and headers (slow senders hold a connection, nothing more)
-BODY_SECONDS = 30.0
+BODY_SECONDS = 30.0  # to send the body
 IDLE_SECONDS = 75.0  # a kept-alive connection with no request is closed after this
-MAX_HEADERS = 64
-LINE_LIMIT = 16 * 1024
+MAX_HEADERS = 64  # a request with more header lines is refused
+LINE_LIMIT = 16 * 1024  # bytes of the request line or of one header line at most
 MAX_CONNECTIONS = 100  # Telegram opens at most 100 (setWebhook max_connections, 40 by default)
 
 
@@ -80,7 +80,7 @@ class WebhookServer:
             return False
         headers = await asyncio.wait_for(self._headers(reader), HEADER_SECONDS)
         parts = line.decode("latin-1").split()
-        if len(parts) != 3 or headers is None:
+        if len(parts) != 3 or headers is None:  # « METHOD TARGET VERSION »
             return await self._respond(writer, HTTPStatus.BAD_REQUEST)
         method, target, version = parts
         if target.split("?", 1)[0] != self.path:
