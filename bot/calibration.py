@@ -3,16 +3,11 @@
 The intents' examples and the out-of-scope examples are split into stratified folds. For each
 fold a matcher is fitted on the other folds, and every question of the fold is ranked: the best
 allowed candidate's FEATURES, and whether answering it would be right (the labelled intent; never
-for an out-of-scope question), make one row. Each fold's matcher also leaves a few intents out
-entirely (``[decision] unknown_intents``, different ones per fold): their questions, ranked by a
-matcher that cannot answer them, look like the questions users ask about a facet or a subject the
-data does not have, and teach the model which evidence misleads then. They are not counted in the
-thresholds or the cross-validation figures, and the model's base rate is that of the real rows.
-
-A logistic regression fitted on those rows is the decision model; its answer threshold is the
-lowest probability whose out-of-fold precision reaches ``target_precision``, and the share of
-uncovered key terms above which the guard vetoes a candidate is chosen by the same
-cross-validation. These rows give `faqbot eval --cross-validation` its figures.
+for an out-of-scope question), make one row. A logistic regression fitted on those rows is the
+decision model; its answer threshold is the lowest probability whose out-of-fold precision
+reaches ``target_precision``, and the share of uncovered key terms above which the guard vetoes a
+candidate is chosen by the same cross-validation. These rows give `faqbot eval --cross-validation`
+its figures.
 """
 
 from __future__ import annotations
@@ -54,7 +49,6 @@ class Row:
     predicted: str | None  # the best allowed candidate (None: the guard vetoed all)
     x: tuple[float, ...]
     language: str = "fr"
-    unknown: bool = False  # an intent's question asked of a matcher that never learned that intent
 
     @property
     def right(self) -> bool:
@@ -128,7 +122,6 @@ class Ranked:
     fold: int
     language: str
     ranking: Ranking
-    unknown: bool = False
 
 
 def out_of_fold_rankings(kb: KnowledgeBase, params: dict[str, float | int], settings: DecisionSettings,
@@ -146,7 +139,6 @@ def out_of_fold_rankings(kb: KnowledgeBase, params: dict[str, float | int], sett
     fold_of = assign_folds(labels, folds)
     scored = _scored(labels, max_rows)
     groups = held_out_groups(len(scored), len(texts), folds)
-    unknown = _unknown_intents(labels, groups, settings.unknown_intents)
 
     def rank_group(g: int) -> list[Ranked]:
         if progress:
@@ -156,12 +148,11 @@ def out_of_fold_rankings(kb: KnowledgeBase, params: dict[str, float | int], sett
         else:  # the sample fits in fewer folds' worth: only the sampled questions are held out
             held_set = {i for i in scored if fold_of[i] % groups == g}
         held = [i for i in scored if i in held_set]
-        train = [i for i in range(len(texts)) if i not in held_set and labels[i] not in unknown[g]]
+        train = [i for i in range(len(texts)) if i not in held_set]
         matcher = IntentMatcher(**params).fit([texts[i] for i in train], [labels[i] for i in train])  # type: ignore[arg-type]
         ranker = Ranker(kb, matcher, settings)
-        return [Ranked(texts[i], OUT_OF_SCOPE if labels[i] in unknown[g] else labels[i], fold_of[i],
-                       language_of.get(texts[i], "fr"), ranker.rank(texts[i], focused_subjects(kb, texts[i])),
-                       labels[i] in unknown[g])
+        return [Ranked(texts[i], labels[i], fold_of[i], language_of.get(texts[i], "fr"),
+                       ranker.rank(texts[i], focused_subjects(kb, texts[i])))
                 for i in held]
 
     # The parts are independent and fitting releases the GIL in places: two are fitted side by side.
@@ -170,24 +161,16 @@ def out_of_fold_rankings(kb: KnowledgeBase, params: dict[str, float | int], sett
     return sorted(ranked, key=lambda r: r.fold)  # stable: by fold, then as the examples are listed
 
 
-def _unknown_intents(labels: Sequence[str], groups: int, share: float) -> list[frozenset[str]]:
-    """Return, per held-out part, the intents its matcher does not learn at all (disjoint, seeded)."""
-    intents = sorted(set(labels) - {OUT_OF_SCOPE})
-    random.Random(1).shuffle(intents)
-    size = min(round(share * len(intents)), len(intents) // groups)
-    return [frozenset(intents[g * size:(g + 1) * size]) for g in range(groups)]
-
-
 def rows_at(ranked: Sequence[Ranked], max_uncovered: float) -> list[Row]:
     """Return the decision rows of the ranked questions when the guard vetoes above `max_uncovered`."""
     rows = []
     for r in ranked:
         allowed = r.ranking.allowed(max_uncovered)
         if not allowed:
-            rows.append(Row(r.text, r.label, r.fold, None, (), r.language, r.unknown))
+            rows.append(Row(r.text, r.label, r.fold, None, (), r.language))
             continue
         x = tuple(features(r.ranking, allowed[0], allowed[1] if len(allowed) > 1 else None, max_uncovered))
-        rows.append(Row(r.text, r.label, r.fold, allowed[0].intent, x, r.language, r.unknown))
+        rows.append(Row(r.text, r.label, r.fold, allowed[0].intent, x, r.language))
     return rows
 
 
@@ -226,15 +209,10 @@ def fit_model(rows: Sequence[Row], target_precision: float, max_uncovered: float
         return DecisionModel(tuple([0.0] * x.shape[1]), 4.0 if y.all() else -4.0, tuple(mean.tolist()),
                              tuple(scale.tolist()), MIN_THRESHOLD, {}, max_uncovered)
     lr = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
-    real = np.asarray([not r.unknown for r in scored])
-    intercept = float(lr.intercept_[0])
-    if not real.all():  # the questions of unknown intents taught which evidence misleads; the base rate is the real one
-        intercept += _base_rate_shift(lr.decision_function((x[real] - mean) / scale), y[real])
-    model = DecisionModel(tuple(float(c) for c in lr.coef_[0]), intercept, tuple(mean.tolist()),
+    model = DecisionModel(tuple(float(c) for c in lr.coef_[0]), float(lr.intercept_[0]), tuple(mean.tolist()),
                           tuple(scale.tolist()), MIN_THRESHOLD, {}, max_uncovered)
-    scored = [r for r in scored if not r.unknown]  # the thresholds speak of real questions
     probabilities = [model.probability(r.x) for r in scored]
-    right = [int(r.right) for r in scored]
+    right = y.tolist()
     thresholds = {}
     for language in sorted({r.language for r in scored}):
         mine = [i for i, r in enumerate(scored) if r.language == language]
@@ -243,16 +221,6 @@ def fit_model(rows: Sequence[Row], target_precision: float, max_uncovered: float
                                                     target_precision)
     return DecisionModel(model.coef, model.intercept, model.mean, model.scale,
                          answer_threshold(probabilities, right, target_precision), thresholds, max_uncovered)
-
-
-def _base_rate_shift(z: np.ndarray, y: np.ndarray) -> float:
-    """Return the shift of the logits `z` after which their mean probability is the observed share of `y`."""
-    target = float(y.mean())
-    low, high = -20.0, 20.0
-    for _ in range(60):  # the mean probability grows with the shift: bisection
-        mid = (low + high) / 2
-        low, high = (mid, high) if float(np.mean(1 / (1 + np.exp(-(z + mid))))) < target else (low, mid)
-    return (low + high) / 2
 
 
 def answer_threshold(probabilities: Sequence[float], right: Sequence[int], target_precision: float) -> float:
@@ -367,7 +335,6 @@ def cross_validate_by_language(rows: Sequence[Row], settings: DecisionSettings,
 
 def _fold_score(fold: int, held: Sequence[Row], model: DecisionModel, settings: DecisionSettings) -> FoldScore:
     right = wrong = rejected = clarified = 0
-    held = [r for r in held if not r.unknown]
     for r in held:
         p = model.probability(r.x) if r.x else 0.0
         answered = p >= model.threshold(r.language)

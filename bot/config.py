@@ -60,7 +60,6 @@ class DecisionSettings:
     clarify_spread: float = 0.15  # runner-ups ranked this close to the best are offered with it
     calibration_folds: int = 3  # folds of the out-of-fold questions the decision is learned from
     calibration_rows: int = 3000  # at most this many of them are ranked (a seeded sample)
-    unknown_intents: float = 0.1  # share of intents each calibration matcher never learns (see bot/calibration.py)
     subject_bonus: float = 0.1
     coverage_weight: float = 0.3
     max_uncovered: float = 0.34
@@ -141,8 +140,8 @@ _POSITIVE = {"matcher.char_ngram_min", "matcher.shortlist", "matcher.classifier_
              "dialogue.context_ttl_seconds",
              "maintenance.min_examples", "maintenance.log_max_bytes", "telegram.flood_messages",
              "telegram.flood_seconds"}
-_RANGES = {"decision.calibration_folds": (2, None), "decision.unknown_intents": (0.0, 0.3),
-           "telegram.webhook_port": (1, 65535), "telegram.startup_retries": (-1, None),
+_RANGES = {"decision.calibration_folds": (2, None), "telegram.webhook_port": (1, 65535),
+           "telegram.startup_retries": (-1, None),
            "telegram.auth_retries": (-1, None)}
 _ORDERINGS = (("matcher.char_ngram_min", "matcher.char_ngram_max"),)
 
