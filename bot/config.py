@@ -69,6 +69,7 @@ class DecisionSettings:
 @dataclass(frozen=True)
 class DialogueSettings:
     context_ttl_seconds: float = 600.0
+    small_talk_topics: tuple[str, ...] = ("conversation",)  # topics of greetings and thanks, not of the page
 
 
 @dataclass(frozen=True)

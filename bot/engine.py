@@ -44,7 +44,7 @@ from bot.matcher import IntentMatcher, matcher_params
 from bot.messages import LIST_SEPARATOR, bidi, message
 from bot.problems import KnowledgeError, Problem
 from bot.provenance import require_provenance
-from bot.question import read_question
+from bot.question import read_question, small_talk_words
 from bot.ranking import Ranker
 from bot.reader import load_knowledge
 from bot.reply import Explanation, Reply, Suggestion
@@ -60,6 +60,7 @@ class _State:
     matcher: IntentMatcher
     ranker: Ranker
     model: DecisionModel
+    small_talk: frozenset[str]  # words only greetings and thanks use (see bot/question.py)
 
     @property
     def guard(self) -> KeyTermGuard:
@@ -115,7 +116,8 @@ class Engine:
         require_provenance(kb, paths.source, self.config.path)  # never serve a fact the source does not give
         params = matcher_params(self.config.matcher)
         matcher, model = fit_models_cached(kb, params, self.config.decision, paths.cache)
-        return _State(kb, matcher, Ranker(kb, matcher, self.config.decision), model)
+        return _State(kb, matcher, Ranker(kb, matcher, self.config.decision), model,
+                      small_talk_words(kb, self.config.dialogue.small_talk_topics))
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -262,7 +264,7 @@ class Engine:
                     list_intent: str = "") -> Reply:
         """Decide how to answer a question, using the conversation's topic for follow-ups."""
         kb = state.kb
-        normalized, named = read_question(kb, state.guard.vocabulary, question)
+        normalized, named = read_question(kb, state.guard.vocabulary, question, state.small_talk)
         explanation = Explanation(normalized=normalized, subjects=list(named),
                                   context=tuple(context) if context else None)
         if not normalized.strip():  # « ??? », emoji only: no word to understand, nothing to borrow from context

@@ -39,7 +39,8 @@ def asking_clause(text: str, key_terms: Callable[[str], int], is_filler: Callabl
 
     The asking sentence is the last one ending in « ? », else the last interrogative one, else the
     one with the most key terms (`key_terms`); then a leading greeting or filler (« Bonjour, »,
-    « une petite question : », for which `is_filler` is true) is dropped. A message of one plain
+    « une petite question : », for which `is_filler` is true) is dropped, unless what follows it is
+    filler too. A message of one plain
     sentence is returned whole.
     """
     parts = sentences(text)
@@ -51,26 +52,47 @@ def asking_clause(text: str, key_terms: Callable[[str], int], is_filler: Callabl
         clause = asking[-1] if asking else max(usable, key=key_terms)
     while True:
         head, sep, rest = _LEADING_FILLER_RE.match(clause).groups()  # type: ignore[union-attr]
-        if not sep or len(rest.split()) < _MIN_CLAUSE_WORDS or not is_filler(head) or _INTERROGATIVE_RE.search(head):
-            return clause
+        if (not sep or len(rest.split()) < _MIN_CLAUSE_WORDS or not is_filler(head) or is_filler(rest)
+                or _INTERROGATIVE_RE.search(head)):
+            return clause  # « salut le bot, ça va ? » is small talk as a whole: nothing to leave out
         clause = rest
 
 
 _LEADING_FILLER_RE = re.compile(r"([^,:]*)([,:]?)\s*(.*)", re.DOTALL)
 
 
-def read_question(kb: KnowledgeBase, vocabulary: Collection[str], message: str) -> tuple[str, list[str]]:
+def small_talk_words(kb: KnowledgeBase, topics: Collection[str]) -> frozenset[str]:
+    """Return the content words that only the examples of the small-talk `topics` use.
+
+    « petite » (« salut, petite question »), « bonne » (« bonne journée ») or « choukran » are
+    politeness in this data: no question about the page uses them.
+    """
+    small_talk: set[str] = set()
+    elsewhere: set[str] = set()
+    for intent in kb.intents.values():
+        topic = kb.topic_of_answer.get(intent.answer)
+        words = small_talk if topic is not None and topic.id in topics else elsewhere
+        words.update(t for example in intent.examples for t in _content_words(kb, example))
+    return frozenset(small_talk - elsewhere)
+
+
+def _content_words(kb: KnowledgeBase, text: str) -> list[str]:
+    return [t for t in content_tokens(kb.normalize(text)) if len(t) > 2]
+
+
+def read_question(kb: KnowledgeBase, vocabulary: Collection[str], message: str,
+                  small_talk: Collection[str] = frozenset()) -> tuple[str, list[str]]:
     """Return the normalised asking clause of a message and the subjects it is about.
 
     The sentences around the question (a persona, thanks) are left out, the clause being chosen
-    by the key terms of `vocabulary` it holds; when the clause names no subject, those the rest of
-    the message names are kept and written after it.
+    by the key terms of `vocabulary` it holds; a leading « Bonjour, une petite question : » is
+    left out too (its content words, if any, are all `small_talk` words). When the clause names no
+    subject, those the rest of the message names are kept and written after it.
     """
     clause = asking_clause(
         message,
         key_terms=lambda part: sum(t in vocabulary for t in content_tokens(kb.normalize(part))),
-        # « Re-bonjour, », « une petite question : »: no content word of three letters or more
-        is_filler=lambda part: not [t for t in content_tokens(kb.normalize(part)) if len(t) > 2])
+        is_filler=lambda part: all(t in small_talk for t in _content_words(kb, part)))
     normalized = kb.normalize(clause)  # normalize() reads at most MAX_TEXT_CHARS
     named = focused_subjects(kb, normalized)
     if clause != message and not named:

@@ -4,6 +4,7 @@ import pytest
 
 from bot.dialogue import Conversation
 from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine
+from bot.knowledge import KnowledgeBase
 from bot.unanswered import UnansweredLog
 
 
@@ -144,3 +145,30 @@ def test_the_explanation_is_typed_and_serialisable(engine) -> None:
                                                    "conflict", "asked_uncovered"}
     picked = engine.reply("1", Conversation())  # no list pending: a typed rule, no ranking
     assert picked.explanation.rule == "number with no choice pending" and picked.explanation.candidates == []
+
+
+def test_the_words_only_small_talk_uses_are_politeness(kb: KnowledgeBase) -> None:
+    from bot.question import small_talk_words
+
+    words = small_talk_words(kb, ("conversation",))
+    assert "petite" in words  # « salut, petite question »
+    assert not words & {"ssi", "dci", "fax", "chef", "budget", "question"}
+    assert small_talk_words(kb, ()) == frozenset()
+
+
+@pytest.mark.parametrize(("message", "intent"), [
+    ("Salut, j'ai une petite question : où se trouve le SSI de Nouakchott ?", "nouakchott.localisation"),
+    ("Bonsoir, petite question svp : le fax du SSI de Nouakchott ?", "nouakchott.fax"),
+    ("Bonjour, une petite question : qui dirige le SSI de Nouakchott ?", "nouakchott.chef"),
+])
+def test_a_politeness_opening_is_left_out(engine: Engine, message: str, intent: str) -> None:
+    reply = engine.reply(message)
+    assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
+
+
+@pytest.mark.parametrize(("message", "kept"), [
+    ("Pour le budget, combien coûte la DCI ?", "budget"),  # a word of no small talk: part of the question
+    ("salut le bot, ça va ?", "salut"),  # small talk as a whole: nothing left out
+])
+def test_an_opening_that_says_something_is_kept(engine: Engine, message: str, kept: str) -> None:
+    assert kept in engine.reply(message).explanation.normalized
