@@ -345,7 +345,7 @@ class Engine:
         ranking = state.ranker.rank(normalized, named)
         decision = decide(ranking, state.model, self.config.decision, _question_language())
         explanation.candidates = [c.report(state.model.max_uncovered) for c in ranking.candidates]
-        explanation.out_of_scope = ranking.out_of_scope
+        explanation.out_of_scope, explanation.normalized = ranking.out_of_scope, ranking.read_as
         explanation.rule = decision.rule
         if decision.status == ANSWERED:
             return self._answered(state, question, decision.intent, decision.confidence, explanation)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from rapidfuzz.distance import OSA
 
 from bot.dialogue import focused_subjects
 from bot.knowledge import KnowledgeBase
+from bot.spelling import is_word
 from bot.text import STOPWORDS, PhraseFinder, content_tokens
 
 STEM_LETTERS = 5  # French words sharing their first letters are usually the same family (cree/creation)
@@ -99,11 +100,12 @@ class KeyTermGuard:
         self._identity_memo: dict[str, str | None] = {}
         self._question_memo: dict[str, _Question] = {}
         self._stopword_memo: dict[str, bool] = {}
+        self._corrected_memo: dict[str, str] = {}
 
     def clear_caches(self) -> None:
         """Forget the memoised per-question results (to measure how a new question is answered)."""
         for memo in (self._focus_memo, self._weight_memo, self._fuzzy_memo, self._exclusive_memo, self._identity_memo,
-                     self._question_memo, self._stopword_memo):
+                     self._question_memo, self._stopword_memo, self._corrected_memo):
             memo.clear()
 
     def coverage(self, normalized: str, intent_id: str) -> float:
@@ -125,6 +127,27 @@ class KeyTermGuard:
             question = _Question(key_terms, tuple(self._idf.get(t, self._max_idf) for t in key_terms), asked)
             _remember(self._question_memo, normalized, question)
         return question
+
+    def corrected(self, normalized: str) -> str:
+        """Return the question with each misspelt word replaced by the data's word it misspells.
+
+        A word is corrected when the data does not use it, no dictionary knows it (bot/spelling.py:
+        « pleuvoir » stays) and exactly one of the data's words is closest to it (`misspellings`).
+        """
+        found = self._corrected_memo.get(normalized)
+        if found is None:
+            found = " ".join(self._correct(t) for t in normalized.split())
+            _remember(self._corrected_memo, normalized, found)
+        return found
+
+    def _correct(self, token: str) -> str:
+        if len(token) < MIN_CORRECTED_LETTERS or token in self._known.exact or token in STOPWORDS or is_word(token):
+            return token
+        by_distance = sorted((OSA.distance(token, w), w) for w in self._known.misspellings(token))
+        closest = [w for d, w in by_distance if d == by_distance[0][0]]
+        if not closest or len({w[:STEM_LETTERS] for w in closest}) > 1:
+            return token  # no word of the data is close, or two different ones are as close: nothing to choose
+        return closest[0]  # « partenairse »: « partenaire » or « partenaires », the same word
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -307,6 +330,7 @@ class _Question:
 
 
 _MEMO_SIZE = 20_000
+MIN_CORRECTED_LETTERS = 4  # shorter words (« koi », « dir ») are too close to too many others to correct
 
 
 def typo_edits(word: str) -> int:

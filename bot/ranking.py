@@ -52,6 +52,7 @@ class Ranking:
     candidates: tuple[Evidence, ...]
     out_of_scope: float  # the matcher's score of the out-of-scope examples (0 when not ranked)
     key_terms: int  # how many key terms the question has
+    read_as: str = ""  # the question ranked: normalised, misspellings corrected
 
     def allowed(self, max_uncovered: float) -> tuple[Evidence, ...]:
         """Return the candidates the guard does not veto (see `vetoed`)."""
@@ -81,8 +82,9 @@ class Ranker:
         self.guard = KeyTermGuard(kb, [e for e, _ in pairs], [o for _, o in pairs], settings.max_uncovered)
 
     def rank(self, normalized: str, named: list[str], top: int = CANDIDATES) -> Ranking:
-        """Rank the intents for a normalised question; `named` are the subjects it names."""
+        """Rank the intents for a normalised question, its misspellings corrected; `named` are the subjects it names."""
         s = self.settings
+        normalized = self.guard.corrected(normalized)
         out_of_scope = 0.0
         ranked = []
         for c in self.matcher.rank(normalized, top=top + 1):
@@ -95,4 +97,4 @@ class Ranker:
             ranked.append(Evidence(c.intent, round(score / (1.0 + s.subject_bonus), 4), c, coverage, named_subject,
                                    self.guard.check(normalized, c.intent)))
         ranked.sort(key=lambda e: -e.score)
-        return Ranking(tuple(ranked[:top]), out_of_scope, len(content_tokens(normalized)))
+        return Ranking(tuple(ranked[:top]), out_of_scope, len(content_tokens(normalized)), normalized)
