@@ -247,8 +247,8 @@ def decision_key(kb: KnowledgeBase, params: dict[str, float | int], settings: De
     """Return a digest of everything the decision model depends on."""
     digest = hashlib.sha256(index_key(kb, params).encode())
     digest.update(json.dumps(asdict(settings), sort_keys=True).encode())
-    for module in ("calibration.py", "decision.py", "ranking.py", "guard.py", "dialogue.py", "knowledge.py",
-                   "reader.py"):
+    for module in ("calibration.py", "decision.py", "ranking.py", "guard.py", "spelling.py", "dialogue.py",
+                   "knowledge.py", "reader.py"):
         digest.update(Path(__file__).with_name(module).read_bytes())
     return digest.hexdigest()[:20]
 
