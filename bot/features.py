@@ -143,3 +143,20 @@ def intent_centroids(matrix: Any, owners: np.ndarray, n_intents: int) -> Any:
     summed = (membership @ matrix).tocsr()
     norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1))).ravel()
     return diags(1.0 / np.where(norms > 0, norms, 1.0)) @ summed
+
+
+TOP_PREFILTER = 0.1  # share of the largest value above which the largest ones are looked for first
+
+
+def top_positions(values: np.ndarray, k: int) -> np.ndarray:
+    """Return the positions of the `k` largest values, in no particular order.
+
+    Most cosines of a large knowledge base are near zero: the values above a tenth of the largest
+    are found first (one vectorised comparison), and only those are partitioned when they suffice.
+    """
+    if k >= len(values):
+        return np.arange(len(values))
+    above = np.flatnonzero(values >= values.max() * TOP_PREFILTER)
+    if len(above) >= k:
+        return above[np.argpartition(-values[above], k - 1)[:k]] if len(above) > k else above
+    return np.argpartition(-values, k - 1)[:k]

@@ -46,6 +46,7 @@ from bot.features import (
     intent_centroids,
     row_dots,
     sparse_dot,
+    top_positions,
     word_features,
 )
 
@@ -274,14 +275,14 @@ class IntentMatcher:
             if exclude is not None:
                 cos[exclude] = 0.0
             k = min(self.shortlist, n)
-            return (np.argpartition(-cos, k - 1)[:k] if k < n else np.arange(n)), cos, centroid
+            return top_positions(cos, k), cos, centroid
         order = np.argsort(lengths, kind="stable")
         rare = order[:max(1, int(np.searchsorted(np.cumsum(lengths[order]), POSTINGS_BUDGET, side="right")))]
         partial = sparse_dot(cols[rare], weights[rare], self.indptr_, self.indices_, self.data_, n)
         if exclude is not None:
             partial[exclude] = 0.0
         m = min(self.shortlist * CANDIDATES_PER_SLOT, n)
-        candidates = np.argpartition(-partial, m - 1)[:m] if m < n else np.arange(n)
+        candidates = top_positions(partial, m)
         candidates = candidates[partial[candidates] > 0.0]
         cos = np.zeros(n, dtype=np.float64)
         cos[candidates] = row_dots(candidates, cols, weights, self.rows_indptr_, self.rows_indices_, self.rows_data_,

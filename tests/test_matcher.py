@@ -117,3 +117,19 @@ def test_classifier_with_two_intents_gives_one_probability_each(tmp_path) -> Non
     assert set(p) == {"t.fax", "t.chef"}
     assert p["t.fax"] > 0.9 > p["t.chef"]
     assert matcher.rank("qui est le directeur")[0].intent == "t.chef"
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("k", [1, 20, 160])
+def test_the_shortlist_holds_exactly_the_largest_cosines(seed: int, k: int) -> None:
+    import numpy as np
+
+    from bot.features import top_positions
+
+    rng = np.random.default_rng(seed)
+    values = rng.random(3000) ** 8  # mostly near zero, as in a large knowledge base
+    values[rng.random(3000) < 0.5] = 0.0
+    expected = set(np.argsort(-values, kind="stable")[:k].tolist())
+    found = top_positions(values, k)
+    assert len(found) == k and set(values[found].tolist()) == set(values[list(expected)].tolist())
+    assert sorted(top_positions(values[:10], 20).tolist()) == list(range(10))
