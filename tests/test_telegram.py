@@ -449,3 +449,18 @@ async def test_faqbot_telegram_serves_and_stops_cleanly(fake_api: FakeBotAPI, tm
     assert "Application started" in stderr.decode()
     assert stat.S_IMODE((tmp_path / "var" / "telegram.sqlite3").stat().st_mode) == 0o600
 
+
+
+async def test_a_number_out_of_range_says_so_and_none_of_these_logs_the_question(
+        start_bot, fake_api: FakeBotAPI, telegram_engine: Engine) -> None:
+    await start_bot()
+    question = _clarifying_question(telegram_engine)
+    clarify = await ask(fake_api, question)
+    again = await ask(fake_api, "9")
+    assert seen(again) != CLARIFY_TEXT and "9" not in seen(again).split()  # the engine's « un numéro entre 1 et n »
+    assert [label for label, _ in again.buttons] == [label for label, _ in clarify.buttons]
+    query_id = fake_api.press(again, again.button(NONE_OF_THESE))
+    await fake_api.wait_call("answerCallbackQuery", callback_query_id=query_id)
+    logged = telegram_engine.config.paths.unanswered_log.read_text(encoding="utf-8").splitlines()
+    assert any('"none_of_these"' in line and f'"question": "{question}"' in line for line in logged)
+    assert not any('"none_of_these"' in line and '"question": "9"' in line for line in logged)

@@ -42,7 +42,7 @@ from bot.channels.telegram.render import escape
 from bot.channels.telegram.store import Store
 from bot.channels.telegram.transport import NotSure
 from bot.config import TelegramSettings
-from bot.dialogue import Conversation
+from bot.dialogue import Conversation, parse_choice
 from bot.engine import ANSWERED, CLARIFY, Engine
 from bot.reply import Reply
 
@@ -197,8 +197,8 @@ class FaqBot:
         state = self.store.chat(message.chat_id)
         reply = self.engine.reply(question_text(message, context.bot.username), state.conversation, channel=CHANNEL)
         self.store.count(reply.status)
-        if reply.status == CLARIFY:
-            state.last_question = reply.question
+        if reply.status == CLARIFY and not isinstance(parse_choice(reply.question), int):
+            state.last_question = reply.question  # a number out of range is no question
         quote = message.message_id if message.chat.type != ChatType.PRIVATE else None
         await self._send(context, message.chat_id, reply, quote)
 

@@ -92,13 +92,14 @@ def render_reply(reply: Reply) -> list[str]:
     """Return the HTML messages for a reply: bold title for answers, "voir aussi" before related buttons.
 
     A clarify offering choices gets this channel's own words (CLARIFY_TEXT) and its choices as
-    buttons (see `reply_keyboard`); other texts are the engine's.
+    buttons (see `reply_keyboard`), unless the engine says why it offers them again (a number out
+    of range); other texts are the engine's.
     """
     heading = f"{reply.title}\n\n" if reply.status == ANSWERED and reply.title else ""
     see_also = texts.text("SEE_ALSO", reply.language)
     footer = f"\n\n{see_also}" if reply.related else ""
     clarify = reply.status == CLARIFY and reply.suggestions
-    text = texts.text("CLARIFY_TEXT", reply.language) if clarify else reply.text
+    text = (reply.text or texts.text("CLARIFY_TEXT", reply.language)) if clarify else reply.text
     if units(heading) > LONGEST_HEADING:
         heading, text = "", heading + text
     chunks = [escape(p) for p in split_text(text, TEXT_LIMIT - units(heading) - units(footer))] or [""]
