@@ -63,6 +63,7 @@ class DecisionSettings:
     subject_bonus: float = 0.1
     coverage_weight: float = 0.3
     max_uncovered: float = 0.34
+    veto_margin: float = 0.05  # cross-validated gain that loosens the guard's share veto (see calibration)
     max_suggestions: int = 3
 
 

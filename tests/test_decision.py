@@ -48,21 +48,31 @@ def test_parse_choice_reads_ascii_digits_and_refusals_only(text: str, choice: in
 
 def test_answer_threshold_is_the_lowest_reaching_the_target() -> None:
     probabilities = [0.99, 0.95, 0.90, 0.80, 0.70, 0.60]
-    right = [1, 1, 1, 0, 1, 0]
-    # Estimated precision above each threshold: the mean of (probability + outcome) / 2 over the rows above it.
-    assert answer_threshold(probabilities, right, 0.95) == 0.90
-    assert answer_threshold(probabilities, right, 0.8) == 0.70
-    assert answer_threshold(probabilities, right, 1.0) == 1.0  # a probability is never 1
-    assert answer_threshold(probabilities, [0] * 6, 0.9) == 1.0  # never reached: answer nothing
+    # Estimated precision above each threshold: the mean probability of the rows above it.
+    assert answer_threshold(probabilities, 0.95) == 0.95
+    assert answer_threshold(probabilities, 0.8) == 0.60
+    assert answer_threshold(probabilities, 1.0) == 1.0  # a probability is never 1
+    assert answer_threshold([0.6, 0.55, 0.4], 0.9) == 1.0  # never reached: answer nothing
 
 
 def test_folds_spread_each_label_evenly() -> None:
     labels = ["a"] * 9 + ["b"] * 4 + ["c"]
-    folds = assign_folds(labels, 3)
-    assert folds == assign_folds(labels, 3)  # seeded
+    texts = [f"question {n}" for n in range(len(labels))]
+    folds = assign_folds(texts, labels, 3)
+    assert folds == assign_folds(texts, labels, 3)  # the same every time
     for label in "ab":
         counts = Counter(f for f, lab in zip(folds, labels, strict=True) if lab == label)
         assert max(counts.values()) - min(counts.values()) <= 1 and len(counts) == 3
+
+
+def test_removing_an_example_moves_only_its_own_intent_between_folds() -> None:
+    labels = [f"intent{n // 10}" for n in range(100)]
+    texts = [f"question {n}" for n in range(100)]
+    before = dict(zip(texts, assign_folds(texts, labels, 3), strict=True))
+    after = dict(zip(texts[:35] + texts[36:], assign_folds(texts[:35] + texts[36:], labels[:35] + labels[36:], 3),
+                     strict=True))
+    moved = {labels[texts.index(t)] for t in after if after[t] != before[t]}
+    assert moved <= {"intent3"}
 
 
 def test_decision_model_round_trips_through_json() -> None:
