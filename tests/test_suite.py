@@ -39,17 +39,19 @@ TEMPLATES = REPO / "tests" / "suite" / "templates.toml"
 # dir.facet 0.956 (160), dir.subject 0.904 (157). With the guard's share veto learned per data set
 # and per-language thresholds, 3000 calibration questions (the share learned: 0.34): grid 0.952,
 # typos 0.938 / 0.956 / 0.905, persona 0.975, politeness 0.927, keywords 0.991, dir.facet 0.950,
-# dir.subject 0.860.
+# dir.subject 0.860. With misspellings corrected, politeness openings left out, concept synonyms and
+# a decision stable under splits (2026-12-07): grid 0.947, typos 0.967 / 0.971 / 0.908, persona 0.971,
+# politeness 0.949, keywords 0.996, dir.facet 0.948, dir.subject 0.898 (floors not lowered).
 FLOORS = {
     "mft.grid": 0.932,
-    "inv.typos_05": 0.918,
-    "inv.typos_10": 0.936,
-    "inv.typos_15": 0.885,
+    "inv.typos_05": 0.947,
+    "inv.typos_10": 0.951,
+    "inv.typos_15": 0.888,
     "inv.persona": 0.955,
-    "inv.politeness": 0.907,
-    "inv.keywords": 0.971,
+    "inv.politeness": 0.929,
+    "inv.keywords": 0.976,
     "dir.facet": 0.93,
-    "dir.subject": 0.84,
+    "dir.subject": 0.878,
 }
 
 
