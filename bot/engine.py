@@ -116,8 +116,9 @@ class Engine:
         require_provenance(kb, paths.source, self.config.path)  # never serve a fact the source does not give
         params = matcher_params(self.config.matcher)
         matcher, model = fit_models_cached(kb, params, self.config.decision, paths.cache)
+        examples = zip(matcher.examples_, [matcher.intent_ids_[i] for i in matcher.example_intent_], strict=True)
         return _State(kb, matcher, Ranker(kb, matcher, self.config.decision), model,
-                      small_talk_words(kb, self.config.dialogue.small_talk_topics))
+                      small_talk_words(kb, examples, self.config.dialogue.small_talk_topics))
 
     @property
     def kb(self) -> KnowledgeBase:

@@ -10,7 +10,7 @@ quand ? »): `read_question` gives the engine both.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 
 from bot.dialogue import focused_subjects
 from bot.knowledge import KnowledgeBase
@@ -61,18 +61,20 @@ def asking_clause(text: str, key_terms: Callable[[str], int], is_filler: Callabl
 _LEADING_FILLER_RE = re.compile(r"([^,:]*)([,:]?)\s*(.*)", re.DOTALL)
 
 
-def small_talk_words(kb: KnowledgeBase, topics: Collection[str]) -> frozenset[str]:
-    """Return the content words that only the examples of the small-talk `topics` use.
+def small_talk_words(kb: KnowledgeBase, examples: Iterable[tuple[str, str]], topics: Collection[str]) -> frozenset[str]:
+    """Return the content words that only the small-talk `topics`' examples use.
 
-    « petite » (« salut, petite question »), « bonne » (« bonne journée ») or « choukran » are
-    politeness in this data: no question about the page uses them.
+    `examples` are (normalised example, intent id) pairs, as the matcher keeps them. « petite »
+    (« salut, petite question »), « bonne » (« bonne journée ») or « choukran » are politeness in
+    this data: no question about the page uses them.
     """
     small_talk: set[str] = set()
     elsewhere: set[str] = set()
-    for intent in kb.intents.values():
-        topic = kb.topic_of_answer.get(intent.answer)
+    for example, intent_id in examples:
+        intent = kb.intents.get(intent_id)
+        topic = kb.topic_of_answer.get(intent.answer) if intent is not None else None
         words = small_talk if topic is not None and topic.id in topics else elsewhere
-        words.update(t for example in intent.examples for t in _content_words(kb, example))
+        words.update(t for t in content_tokens(example) if len(t) > 2)
     return frozenset(small_talk - elsewhere)
 
 

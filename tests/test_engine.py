@@ -150,10 +150,11 @@ def test_the_explanation_is_typed_and_serialisable(engine) -> None:
 def test_the_words_only_small_talk_uses_are_politeness(kb: KnowledgeBase) -> None:
     from bot.question import small_talk_words
 
-    words = small_talk_words(kb, ("conversation",))
+    examples = [(kb.normalize(e), intent.id) for intent in kb.intents.values() for e in intent.examples]
+    words = small_talk_words(kb, examples, ("conversation",))
     assert "petite" in words  # « salut, petite question »
     assert not words & {"ssi", "dci", "fax", "chef", "budget", "question"}
-    assert small_talk_words(kb, ()) == frozenset()
+    assert small_talk_words(kb, examples, ()) == frozenset()
 
 
 @pytest.mark.parametrize(("message", "intent"), [
