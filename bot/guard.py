@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.dialogue import focused_subjects
@@ -313,8 +314,8 @@ class _Words:
             if word in self.exact:
                 found.add(word)
             limit = typo_edits(word)
-            found.update(w for w in self.by_initial.get(word[:1], ())
-                         if abs(len(w) - len(word)) <= limit and OSA.distance(word, w, score_cutoff=limit) <= limit)
+            found.update(w for w, _, _ in process.extract(word, self.by_initial.get(word[:1], ()), scorer=OSA.distance,
+                                                           score_cutoff=limit, limit=None))
         return frozenset(found)
 
 
