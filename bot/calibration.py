@@ -56,10 +56,8 @@ class Row:
 
 
 def fitting_workers() -> int:
-    """Return how many models may be fitted at once: the cores this process may use, at most two.
-
-    Fitting is memory-bound; more than two at once only multiplies the peak memory.
-    """
+    """Return how many models may be fitted at once: the cores this process may use, at most two
+    (each fit holds its own copy of the training matrix)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(2, cores))
 
@@ -137,7 +135,7 @@ def out_of_fold_rankings(kb: KnowledgeBase, params: dict[str, float | int], sett
                          max_rows: int | None = None) -> list[Ranked]:
     """Rank the examples, each with a matcher that did not train on it, and spread them over `folds` folds.
 
-    `max_rows` bounds the questions ranked (a seeded sample, every out-of-scope example kept):
+    `max_rows` bounds the questions ranked (a sample drawn by digest, every out-of-scope example kept):
     the decision has few parameters, and ranking every example of a large data set would cost
     more than fitting it. The folds are those the decision is cross-validated on; the matchers
     ranking them hold out whole folds (see `held_out_groups`).
