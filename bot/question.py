@@ -40,8 +40,7 @@ def asking_clause(text: str, key_terms: Callable[[str], int], is_filler: Callabl
     The asking sentence is the last one ending in « ? », else the last interrogative one, else the
     one with the most key terms (`key_terms`); then a leading greeting or filler (« Bonjour, »,
     « une petite question : », for which `is_filler` is true) is dropped, unless what follows it is
-    filler too. A message of one plain
-    sentence is returned whole.
+    filler too. A message of one plain sentence is returned whole.
     """
     parts = sentences(text)
     clause = text
