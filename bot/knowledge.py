@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from bot.language import DEFAULT_LANGUAGE
 from bot.text import Lexicon, PhraseFinder, normalize
 
 
@@ -44,6 +45,11 @@ class Intent:
     subject: str = ""
     facet: str = ""
     by_language: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)  # {"fr": …, "en": …}
+
+    @property
+    def own_examples(self) -> tuple[str, ...]:
+        """Return the examples in the data's own language (the `examples` key), without the translated ones."""
+        return self.by_language.get(DEFAULT_LANGUAGE, self.examples)
 
 
 @dataclass(frozen=True)

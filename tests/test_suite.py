@@ -42,16 +42,23 @@ TEMPLATES = REPO / "tests" / "suite" / "templates.toml"
 # dir.subject 0.860. With misspellings corrected, politeness openings left out, concept synonyms and
 # a decision stable under splits (2026-12-07): grid 0.947, typos 0.967 / 0.971 / 0.908, persona 0.971,
 # politeness 0.949, keywords 0.996, dir.facet 0.948, dir.subject 0.898 (floors not lowered).
+# Then the suite changed (2026-12-07): its invariance bases are drawn from the French examples only
+# (translated ones were drawn too, with French personas and greetings around them, and every new
+# translation changed the draw), and from four times as many (680 bases instead of 272: with 272,
+# seeds 11, 12 and 13 gave typos_10 0.963 / 0.931 / 0.930 on the same engine). Same engine, new
+# suite: grid 0.947, typos 0.946 / 0.940 / 0.916, persona 0.922, politeness 0.925, keywords 0.989,
+# dir.facet 0.951, dir.subject 0.895; the floors are these minus 0.02.
+MAX_REPLIES = 6000  # about 5,300 distinct questions on the shipped data: the suite runs in seconds
 FLOORS = {
-    "mft.grid": 0.932,
-    "inv.typos_05": 0.947,
-    "inv.typos_10": 0.951,
-    "inv.typos_15": 0.888,
-    "inv.persona": 0.955,
-    "inv.politeness": 0.929,
-    "inv.keywords": 0.976,
-    "dir.facet": 0.93,
-    "dir.subject": 0.878,
+    "mft.grid": 0.927,
+    "inv.typos_05": 0.926,
+    "inv.typos_10": 0.92,
+    "inv.typos_15": 0.896,
+    "inv.persona": 0.902,
+    "inv.politeness": 0.905,
+    "inv.keywords": 0.969,
+    "dir.facet": 0.931,
+    "dir.subject": 0.875,
 }
 
 
@@ -186,7 +193,7 @@ def test_directional_cases_never_contain_the_original_facet_or_a_described_subje
 
 def test_the_suite_stays_within_its_budget_of_replies(suite: Suite) -> None:
     texts = {t for cases in suite.cases.values() for c in cases for t in (c.text, c.base) if t}
-    assert len(texts) <= 3000
+    assert len(texts) <= MAX_REPLIES
 
 
 # -- running and the CI gate ------------------------------------------------------------------------------
@@ -205,7 +212,7 @@ def test_the_suite_catches_wrong_expectations(engine: Engine, suite: Suite) -> N
 
 
 def test_ci_gate_each_rate_stays_above_its_floor(report: SuiteReport) -> None:
-    assert report.replies <= 3000
+    assert report.replies <= MAX_REPLIES
     rates = {r.spec.name: (round(r.rate, 3), r.n) for r in report.results}
     below = {name: rates[name] for name, floor in FLOORS.items() if rates[name][0] < floor}
     assert not below, f"below the floor: {below}; all rates: {rates}"

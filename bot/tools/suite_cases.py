@@ -128,7 +128,9 @@ def invariance_bases(kb: KnowledgeBase, templates: dict[str, Any], grid: list[Ca
     sizes = templates["sizes"]
     drawn = rng.sample(grid, min(len(grid), sizes["invariance_templates"]))
     excluded = set(templates["invariance"]["exclude_topics"])
-    examples = sorted({e for i in kb.intents.values() if i.topic not in excluded for e in i.examples})
+    # The perturbations (personas, greetings, SMS forms) are written in the data's language: translated
+    # examples are not drawn (adding some used to change which questions every test was made of).
+    examples = sorted({e for i in kb.intents.values() if i.topic not in excluded for e in i.own_examples})
     bases = [(c.text, "template") for c in drawn]
     bases += [(e, "example") for e in rng.sample(examples, min(len(examples), sizes["invariance_examples"]))]
     return list(dict.fromkeys(bases))
