@@ -96,15 +96,17 @@ def test_cross_validation_scores_every_fold_on_rows_it_did_not_fit(engine: Engin
     from bot.matcher import matcher_params
 
     settings = engine.config.decision
-    ranked = out_of_fold_rankings(engine.kb, matcher_params(engine.config.matcher), settings, 2, max_rows=600)
-    assert len(ranked) == 600 and sum(r.label == "out_of_scope" for r in ranked) == len(engine.kb.out_of_scope)
+    # Every out-of-scope example is kept in the sample (283 on the shipped data): 1000 rows leave
+    # about 700 in-scope ones (with 600, one fold had 150 and answered 9 of them right).
+    ranked = out_of_fold_rankings(engine.kb, matcher_params(engine.config.matcher), settings, 2, max_rows=1000)
+    assert len(ranked) == 1000 and sum(r.label == "out_of_scope" for r in ranked) == len(engine.kb.out_of_scope)
     model, rows = learn(ranked, settings)
     assert settings.max_uncovered <= model.max_uncovered <= 1.0
     scores = cross_validate(rows, settings, model.max_uncovered)
     assert [s.fold for s in scores] == [0, 1]
     assert sum(s.in_scope + s.out_of_scope for s in scores) == len(rows)
-    # A broken pipeline gives ~0. Each fold's threshold is learned on ~300 rows: folds differ a lot
-    # (0.27 and 0.61 on the shipped data), so the bound on accuracy is on the pooled figure.
+    # A broken pipeline gives ~0. Each fold's threshold is learned on ~500 rows: folds differ a lot
+    # (0.64 and 0.45 on the shipped data), so the bound on accuracy is on the pooled figure.
     assert all(0.1 < s.accuracy <= 1.0 and s.rejection > 0.5 for s in scores)
     assert sum(s.answered_right for s in scores) / sum(s.in_scope for s in scores) > 0.3
 
