@@ -76,10 +76,14 @@ class KeyTermGuard:
         trigger_phrases = self._trigger_phrases = PhraseFinder(self._exclusive_triggers)
         for intent_id, intent in kb.intents.items():
             answer = kb.answers[intent.answer]
-            title, body = kb.normalize(answer.title), kb.normalize(answer.text)
-            words = terms[intent_id] | set(content_tokens(title)) | set(content_tokens(body))
+            title = kb.normalize(answer.title)
+            # The answer covers its words in every language it is written in: an English question is
+            # judged against the curated English text as a French one against the French text.
+            titles = [title, *(kb.normalize(t) for t in answer.titles.values())]
+            body = [t for text in (answer.text, *answer.texts.values()) for t in content_tokens(kb.normalize(text))]
+            words = terms[intent_id] | {t for text in titles for t in content_tokens(text)} | set(body)
             self._words[intent_id] = _Words.of(words)
-            self._answer_words[intent_id] = _Words.of(content_tokens(body))
+            self._answer_words[intent_id] = _Words.of(body)
             # Subjects named in the examples or title: what the intent is about (not the answer body).
             named = {aliases[p] for text in framing[intent_id] + [title] for _, _, p in alias_phrases.find(text)}
             own = {intent.subject, *kb.ancestors(intent.subject)} if intent.subject else set()

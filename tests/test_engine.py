@@ -5,6 +5,7 @@ import pytest
 from bot.dialogue import Conversation
 from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine
 from bot.knowledge import KnowledgeBase
+from bot.text import content_tokens
 from bot.unanswered import UnansweredLog
 
 
@@ -116,6 +117,25 @@ def test_unanswered_questions_are_logged_without_user_identity(config, tmp_path)
 def test_guard_lets_these_through(engine: Engine, question: str, intent: str) -> None:
     reply = engine.reply(question, Conversation())
     assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation
+
+
+def test_the_guard_covers_the_words_of_the_translated_answers(engine: Engine) -> None:
+    """A word only an answer's curated English or Arabic text uses is covered for that intent, not for others."""
+    kb, guard = engine.kb, engine._state.guard
+    examples = {t for i in kb.intents.values() for e in i.examples for t in content_tokens(kb.normalize(e))}
+    found = 0
+    for intent in kb.intents.values():
+        answer = kb.answers[intent.answer]
+        french = set(content_tokens(kb.normalize(f"{answer.title} {answer.text}")))
+        for language, text in answer.texts.items():
+            own = [t for t in content_tokens(kb.normalize(text)) if t not in french and t not in examples
+                   and len(t) > 4]
+            for term in own[:2]:
+                found += 1
+                assert guard.coverage(term, intent.id) == 1.0, (intent.id, language, term)
+                others = [i for i in kb.intents if kb.answers[kb.intents[i].answer].text_in(language) != text]
+                assert any(guard.coverage(term, i) < 1.0 for i in others), (intent.id, language, term)
+    assert found > 20
 
 
 @pytest.mark.parametrize("question", [
