@@ -87,7 +87,9 @@ give know there here any some much many hi hey hello thanks thank want need like
 mean means meant let would anything something someone anyone kind sort just also very really still""".split()
 _AR_STOPWORDS = """ما ماذا من هو هي هم في على عن الى إلى هل كيف متى أين اين لماذا كم هذا هذه ذلك تلك الذي التي
 الذين و او أو ثم مع ان أن إن كان كانت لي لك له لها لو يا أريد اريد أود ممكن فضلك شكرا مرحبا السلام عليكم
-أي اي بعض كل عند لدى قد لا نعم هناك هنا أنا انا نحن انت أنت أعطني اعطني أخبرني اخبرني""".split()
+أي اي بعض كل عند لدى قد لا نعم هناك هنا أنا انا نحن انت أنت أعطني اعطني أخبرني اخبرني
+ال يعني تعني معنى ماهو ماهي شو ايش إيش شنو وش وين فين ليش علاش واش كيفاش بغيت ابغى أبغى عايز بدي
+حول بخصوص بشأن لو سمحت رجاء الرجاء اعرف أعرف معرفة قل قولي اخبرنا أخبرنا اعطنا أعطنا""".split()
 FOREIGN_STOPWORDS = frozenset(_EN_STOPWORDS) | frozenset(fold_arabic(w) for w in _AR_STOPWORDS)
 
 # -- detection -----------------------------------------------------------------------------------
