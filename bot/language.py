@@ -84,7 +84,11 @@ _EN_STOPWORDS = """the and or of to in at for with by from about is are was were
 can could would will shall should may might must what who whom whose which where when why how this that
 these those it its his her hers their theirs them they he she we you your yours me my our us please tell
 give know there here any some much many hi hey hello thanks thank want need like get find show explain
-mean means meant let would anything something someone anyone kind sort just also very really still""".split()
+mean means meant let would anything something someone anyone kind sort just also very really still
+all both each few more most other such only own same so than too not nor no yes if as because while then
+up down out over under into onto through between since before after until during against among within
+has have had having am im ive id ill don doesn didn isn aren wasn weren won wouldn couldn shouldn ll re ve
+whats whos wheres hows wat wot ur pls plz thx ok okay""".split()
 _AR_STOPWORDS = """ما ماذا من هو هي هم في على عن الى إلى هل كيف متى أين اين لماذا كم هذا هذه ذلك تلك الذي التي
 الذين و او أو ثم مع ان أن إن كان كانت لي لك له لها لو يا أريد اريد أود ممكن فضلك شكرا مرحبا السلام عليكم
 أي اي بعض كل عند لدى قد لا نعم هناك هنا أنا انا نحن انت أنت أعطني اعطني أخبرني اخبرني

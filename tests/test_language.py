@@ -78,6 +78,15 @@ def test_arabic_question_words_as_people_type_them_are_not_key_terms(question: s
     assert [t for t in content_tokens(normalize(question)) if is_arabic(t)] in ([], [normalize("مكتب")])
 
 
+@pytest.mark.parametrize(("question", "key_terms"), [
+    ("when was the DCI set up, before or after 2010?", ["dci", "set", "2010"]),
+    ("what's the SSI's fax? I don't have it", ["ssi", "fax"]),
+    ("does France have attachés all over the world", ["france", "attaches", "world"]),
+])
+def test_english_function_words_are_not_key_terms(question: str, key_terms: list[str]) -> None:
+    assert content_tokens(normalize(question)) == key_terms
+
+
 def test_is_arabic_needs_an_arabic_word() -> None:
     assert is_arabic("من هو Tristan Coudert؟")
     assert not is_arabic("SSI 45 25 19 76")
