@@ -138,6 +138,16 @@ def test_the_guard_covers_the_words_of_the_translated_answers(engine: Engine) ->
     assert found > 20
 
 
+def test_an_uncovered_word_weighs_by_its_rarity(engine: Engine) -> None:
+    """A word many intents use but not this one (« coopération ») leaves less uncovered than a word no intent uses."""
+    guard = engine._state.guard
+    common = guard.check("fax ssi nouakchott cooperation", "nouakchott.fax")
+    unknown = guard.check("fax ssi nouakchott budget", "nouakchott.fax")
+    assert common.uncovered == ("cooperation",) and unknown.uncovered == ("budget",)
+    assert 0.0 < common.share < unknown.share
+    assert unknown.share == pytest.approx(1.0 - guard.coverage("fax ssi nouakchott budget", "nouakchott.fax"), abs=1e-3)
+
+
 @pytest.mark.parametrize("question", [
     "les ASI gagnent combien ?",  # "gagnent" is not a misspelling of "agent": the first letter differs
     "quel âge a le chef du SSI de Nouakchott ?",  # the word asked after « quel » is nowhere in the answer
