@@ -153,11 +153,6 @@ class KeyTermGuard:
             return token  # no word of the data is close, or two different ones are as close: nothing to choose
         return closest[0]  # « partenairse »: « partenaire » or « partenaires », the same word
 
-    @property
-    def vocabulary(self) -> frozenset[str]:
-        """Return the words of every intent's examples, title and answer."""
-        return self._known.exact
-
     def _misspelt_stopword(self, term: str) -> bool:
         """Tell whether an unknown word is a typo of a framing word (« pouvez-vou », « connaîtree »): no key term.
 

@@ -34,13 +34,15 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END_RE.split(text) if s.strip(" .!?;\n")]
 
 
-def asking_clause(text: str, key_terms: Callable[[str], int], is_filler: Callable[[str], bool]) -> str:
+def asking_clause(text: str, is_filler: Callable[[str], bool]) -> str:
     """Return the part of `text` that asks.
 
     The asking sentence is the last one ending in « ? », else the last interrogative one, else the
-    one with the most key terms (`key_terms`); then a leading greeting or filler (« Bonjour, »,
-    « une petite question : », for which `is_filler` is true) is dropped, unless what follows it is
-    filler too. A message of one plain sentence is returned whole.
+    last one that is not filler (« Je prépare un mémoire. organigramme dci. Merci ! »: people give
+    the context first; the sentence with the most of the data's words was often the persona);
+    then a leading greeting or filler (« Bonjour, », « une petite question : », for which
+    `is_filler` is true) is dropped, unless what follows it is filler too. A message of one plain
+    sentence is returned whole.
     """
     parts = sentences(text)
     clause = text
@@ -48,7 +50,7 @@ def asking_clause(text: str, key_terms: Callable[[str], int], is_filler: Callabl
         usable = [p for p in parts if len(p.split()) >= _MIN_CLAUSE_WORDS] or parts
         asking = ([p for p in usable if p.rstrip().endswith(("?", "؟"))]
                   or [p for p in usable if _INTERROGATIVE_RE.search(p)])
-        clause = asking[-1] if asking else max(usable, key=key_terms)
+        clause = asking[-1] if asking else ([p for p in usable if not is_filler(p)] or usable)[-1]
     while True:
         head, sep, rest = _LEADING_FILLER_RE.match(clause).groups()  # type: ignore[union-attr]
         if (not sep or len(rest.split()) < _MIN_CLAUSE_WORDS or not is_filler(head) or is_filler(rest)
@@ -81,19 +83,15 @@ def _content_words(kb: KnowledgeBase, text: str) -> list[str]:
     return [t for t in content_tokens(kb.normalize(text)) if len(t) > 2]
 
 
-def read_question(kb: KnowledgeBase, vocabulary: Collection[str], message: str,
-                  small_talk: Collection[str] = frozenset()) -> tuple[str, list[str]]:
+def read_question(kb: KnowledgeBase, message: str, small_talk: Collection[str] = frozenset()) -> tuple[str, list[str]]:
     """Return the normalised asking clause of a message and the subjects it is about.
 
-    The sentences around the question (a persona, thanks) are left out, the clause being chosen
-    by the key terms of `vocabulary` it holds; a leading « Bonjour, une petite question : » is
-    left out too (its content words, if any, are all `small_talk` words). When the clause names no
-    subject, those the rest of the message names are kept and written after it.
+    The sentences around the question (a persona, thanks) are left out; a leading « Bonjour, une
+    petite question : » is left out too (its content words, if any, are all `small_talk` words).
+    When the clause names no subject, those the rest of the message names are kept and written
+    after it.
     """
-    clause = asking_clause(
-        message,
-        key_terms=lambda part: sum(t in vocabulary for t in content_tokens(kb.normalize(part))),
-        is_filler=lambda part: all(t in small_talk for t in _content_words(kb, part)))
+    clause = asking_clause(message, is_filler=lambda part: all(t in small_talk for t in _content_words(kb, part)))
     normalized = kb.normalize(clause)  # normalize() reads at most MAX_TEXT_CHARS
     named = focused_subjects(kb, normalized)
     if clause != message and not named:
