@@ -44,7 +44,7 @@ from bot.matcher import IntentMatcher, matcher_params
 from bot.messages import LIST_SEPARATOR, bidi, message
 from bot.problems import KnowledgeError, Problem
 from bot.provenance import require_provenance
-from bot.question import read_question, small_talk_words
+from bot.question import SmallTalk, read_question, small_talk
 from bot.ranking import Ranker
 from bot.reader import load_knowledge
 from bot.reply import Explanation, Reply, Suggestion
@@ -60,7 +60,7 @@ class _State:
     matcher: IntentMatcher
     ranker: Ranker
     model: DecisionModel
-    small_talk: frozenset[str]  # words only greetings and thanks use (see bot/question.py)
+    small_talk: SmallTalk  # what greetings and thanks are made of (see bot/question.py)
 
     @property
     def guard(self) -> KeyTermGuard:
@@ -118,7 +118,7 @@ class Engine:
         matcher, model = fit_models_cached(kb, params, self.config.decision, paths.cache)
         examples = zip(matcher.examples_, [matcher.intent_ids_[i] for i in matcher.example_intent_], strict=True)
         return _State(kb, matcher, Ranker(kb, matcher, self.config.decision), model,
-                      small_talk_words(kb, examples, self.config.dialogue.small_talk_topics))
+                      small_talk(kb, examples, self.config.dialogue.small_talk_topics))
 
     @property
     def kb(self) -> KnowledgeBase:

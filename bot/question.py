@@ -10,7 +10,9 @@ quand ? »): `read_question` gives the engine both.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 
 from bot.dialogue import focused_subjects
 from bot.knowledge import KnowledgeBase
@@ -62,37 +64,68 @@ def asking_clause(text: str, is_filler: Callable[[str], bool]) -> str:
 _LEADING_FILLER_RE = re.compile(r"([^,:]*)([,:]?)\s*(.*)", re.DOTALL)
 
 
-def small_talk_words(kb: KnowledgeBase, examples: Iterable[tuple[str, str]], topics: Collection[str]) -> frozenset[str]:
-    """Return the content words that only the small-talk `topics`' examples use.
+@dataclass(frozen=True)
+class SmallTalk:
+    """What greetings, thanks and farewells are made of in this data: the small-talk topics' examples.
 
-    `examples` are (normalised example, intent id) pairs, as the matcher keeps them. « petite »
-    (« salut, petite question »), « bonne » (« bonne journée ») or « choukran » are politeness in
-    this data: no question about the page uses them.
+    `words` are the content words only they use: « petite » (« salut, petite question »),
+    « choukran » are politeness here, no question about the page uses them. `openers` are the
+    words that begin more of their examples than the other examples use at all (« merci »,
+    « bonne », « thanks »; not « qui » nor « comment »), `vocabulary` their content words.
     """
-    small_talk: set[str] = set()
-    elsewhere: set[str] = set()
+
+    words: frozenset[str] = frozenset()
+    openers: frozenset[str] = frozenset()
+    vocabulary: frozenset[str] = frozenset()
+
+    def without_closing(self, normalized: str) -> str:
+        """Drop a closing formula glued to the end of a question (« adresse du ssi merci beaucoup »).
+
+        The closing begins with an opener and its content words are all small talk's; what comes
+        before must have a content word small talk does not use (« super, merci » is thanks as a
+        whole). Nothing is dropped otherwise.
+        """
+        tokens = normalized.split()
+        for i in range(1, len(tokens)):
+            if (tokens[i] in self.openers and all(t in self.vocabulary for t in content_tokens(" ".join(tokens[i:])))
+                    and any(t not in self.vocabulary for t in content_tokens(" ".join(tokens[:i])))):
+                return " ".join(tokens[:i])
+        return normalized
+
+
+def small_talk(kb: KnowledgeBase, examples: Iterable[tuple[str, str]], topics: Collection[str]) -> SmallTalk:
+    """Return the SmallTalk of the `topics`' examples; `examples` are (normalised example, intent id) pairs."""
+    polite: set[str] = set()
+    first: Counter[str] = Counter()
+    used: Counter[str] = Counter()  # in how many of the other examples each word is
     for example, intent_id in examples:
         intent = kb.intents.get(intent_id)
         topic = kb.topic_of_answer.get(intent.answer) if intent is not None else None
-        words = small_talk if topic is not None and topic.id in topics else elsewhere
-        words.update(t for t in content_tokens(example) if len(t) > 2)
-    return frozenset(small_talk - elsewhere)
+        tokens = example.split()
+        if topic is not None and topic.id in topics:
+            polite.update(content_tokens(example))
+            first.update(tokens[:1])
+        else:
+            used.update(set(tokens))
+    return SmallTalk(frozenset(t for t in polite if len(t) > 2 and t not in used),
+                     frozenset(t for t, n in first.items() if n > used[t]), frozenset(polite))
 
 
 def _content_words(kb: KnowledgeBase, text: str) -> list[str]:
     return [t for t in content_tokens(kb.normalize(text)) if len(t) > 2]
 
 
-def read_question(kb: KnowledgeBase, message: str, small_talk: Collection[str] = frozenset()) -> tuple[str, list[str]]:
+def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = SmallTalk()) -> tuple[str, list[str]]:
     """Return the normalised asking clause of a message and the subjects it is about.
 
     The sentences around the question (a persona, thanks) are left out; a leading « Bonjour, une
-    petite question : » is left out too (its content words, if any, are all `small_talk` words).
-    When the clause names no subject, those the rest of the message names are kept and written
-    after it.
+    petite question : » is left out too (its content words, if any, are all small-talk words), and
+    a closing glued to the end (« … merci d'avance »). When the clause names no subject, those the
+    rest of the message names are kept and written after it.
     """
-    clause = asking_clause(message, is_filler=lambda part: all(t in small_talk for t in _content_words(kb, part)))
-    normalized = kb.normalize(clause)  # normalize() reads at most MAX_TEXT_CHARS
+    clause = asking_clause(message,
+                           is_filler=lambda part: all(t in politeness.words for t in _content_words(kb, part)))
+    normalized = politeness.without_closing(kb.normalize(clause))  # normalize() reads at most MAX_TEXT_CHARS
     named = focused_subjects(kb, normalized)
     if clause != message and not named:
         named = focused_subjects(kb, kb.normalize(message))

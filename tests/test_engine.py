@@ -5,6 +5,7 @@ import pytest
 from bot.dialogue import Conversation
 from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine
 from bot.knowledge import KnowledgeBase
+from bot.question import read_question
 from bot.text import content_tokens
 from bot.unanswered import UnansweredLog
 
@@ -178,13 +179,13 @@ def test_the_explanation_is_typed_and_serialisable(engine) -> None:
 
 
 def test_the_words_only_small_talk_uses_are_politeness(kb: KnowledgeBase) -> None:
-    from bot.question import small_talk_words
+    from bot.question import small_talk
 
     examples = [(kb.normalize(e), intent.id) for intent in kb.intents.values() for e in intent.examples]
-    words = small_talk_words(kb, examples, ("conversation",))
+    words = small_talk(kb, examples, ("conversation",)).words
     assert "petite" in words  # « salut, petite question »
     assert not words & {"ssi", "dci", "fax", "chef", "budget", "question"}
-    assert small_talk_words(kb, examples, ()) == frozenset()
+    assert small_talk(kb, examples, ()).words == frozenset()
 
 
 @pytest.mark.parametrize(("message", "intent"), [
@@ -195,6 +196,28 @@ def test_the_words_only_small_talk_uses_are_politeness(kb: KnowledgeBase) -> Non
 def test_a_politeness_opening_is_left_out(engine: Engine, message: str, intent: str) -> None:
     reply = engine.reply(message)
     assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
+
+
+@pytest.mark.parametrize(("message", "intent"), [
+    # Closings other than the behavioural suite's, glued to the question without punctuation.
+    ("le numéro de fax du SSI de Nouakchott merci infiniment", "nouakchott.fax"),
+    ("qui dirige le SSI de Nouakchott thanks a lot", "nouakchott.chef"),
+    ("adresse postale du SSI de Nouakchott bonne fin de journée", "nouakchott.adresse"),
+])
+def test_a_closing_glued_to_the_question_is_left_out(engine: Engine, message: str, intent: str) -> None:
+    reply = engine.reply(message)
+    assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
+
+
+@pytest.mark.parametrize(("message", "intent"), [
+    ("super, merci pour tout", "conversation.merci"),  # thanks as a whole: nothing is cut
+    ("le programme bonne gouvernance", None),  # « gouvernance » is no small talk: not a closing
+])
+def test_small_talk_and_questions_are_not_cut(engine: Engine, message: str, intent: str | None) -> None:
+    normalized, _ = read_question(engine.kb, message, engine._state.small_talk)
+    assert normalized == engine.kb.normalize(message)
+    if intent:
+        assert engine.reply(message).intent == intent
 
 
 @pytest.mark.parametrize(("message", "kept"), [
