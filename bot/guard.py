@@ -137,6 +137,8 @@ class KeyTermGuard:
 
         A word is corrected when the data does not use it, no dictionary knows it (bot/spelling.py:
         « pleuvoir » stays) and exactly one of the data's words is closest to it (`misspellings`).
+        Framing words compete too: « presenterr » is « présenter » (no key term), not the data's
+        « presente »; a framing word and a data word as close leave the word as it is.
         """
         found = self._corrected_memo.get(normalized)
         if found is None:
@@ -148,6 +150,9 @@ class KeyTermGuard:
         if len(token) < MIN_CORRECTED_LETTERS or token in self._known.exact or token in STOPWORDS or is_word(token):
             return token
         by_distance = sorted((OSA.distance(token, w), w) for w in self._known.misspellings(token))
+        framing = min(((OSA.distance(token, w), w) for w in _FRAMING_WORDS.misspellings(token)), default=None)
+        if framing is not None and (not by_distance or framing[0] <= by_distance[0][0]):
+            return framing[1] if not by_distance or framing[0] < by_distance[0][0] else token
         closest = [w for d, w in by_distance if d == by_distance[0][0]]
         if not closest or len({w[:STEM_LETTERS] for w in closest}) > 1:
             return token  # no word of the data is close, or two different ones are as close: nothing to choose

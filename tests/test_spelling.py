@@ -26,6 +26,14 @@ def test_a_misspelt_word_is_read_as_the_data_s_word(engine: Engine, question: st
     assert engine._state.guard.corrected(question) == read_as
 
 
+@pytest.mark.parametrize(("question", "read_as"), [
+    ("pourriez vous me decrrire le ssi", "pourriez vous me decrire le ssi"),  # not a data word
+    ("expliqeuz moi le role de la dci", "expliquez moi le role de la dci"),
+])
+def test_a_misspelt_framing_word_is_read_as_the_framing_word(engine: Engine, question: str, read_as: str) -> None:
+    assert engine._state.guard.corrected(question) == read_as
+
+
 @pytest.mark.parametrize("question", [
     "est ce qu il va pleuvoir demain a nouakchott",  # a real word the data does not use stays
     "le budget de la dci",
