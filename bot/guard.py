@@ -7,7 +7,9 @@ explain: key terms of the question found nowhere in the intent's examples or ans
 (for the gendarmerie question: the gendarmerie). Either makes the engine fall back. So do: the
 word asked about after "quel" or "combien de" left uncovered ("quel âge a…"), a precise datum the
 intent does not give (an exclusive facet: a name, a number, a date, another time than the page's),
-and "who/what is X?" about a subject the page does not describe ("qui est le ministre…").
+"who/what is X?" about a subject the page does not describe ("qui est le ministre…"), and, for
+an intent about a subject, a question naming none of the data's subjects with a word the data never
+uses where the subject would be ("le FBI accompagne-t-il les commissions rogatoires ?").
 A misspelt word counts as covered: the same first letter and at most `typo_edits` edits.
 """
 
@@ -244,6 +246,10 @@ class KeyTermGuard:
         # (« travaille », « france ») little, as coverage weighs them: share = 1 - coverage.
         total = sum(question.rarity)
         share = sum(r for r, ok in zip(question.rarity, flags, strict=True) if not ok) / total if total else 0.0
+        # « Le FBI accompagne-t-il les commissions rogatoires ? »: a question that names none of the
+        # data's subjects, with a word the data never uses, is about that other thing, not the intent's subject.
+        unknown = any(t not in self._known.exact for t in uncovered)
+        conflict = conflict or (bool(intent.subject) and not named and unknown)
         # "quel âge…", "combien de salariés…": the word asked about must be one the intent covers.
         asked = question.asked is not None and question.asked in uncovered
         passed = not conflict and not asked and share <= self.max_uncovered

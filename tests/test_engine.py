@@ -110,6 +110,7 @@ def test_unanswered_questions_are_logged_without_user_identity(config, tmp_path)
 
 
 @pytest.mark.parametrize(("question", "intent"), [
+    ("Qui participe aux commissions rogatoires internationales ?", "ssi.commissions_rogatoires"),  # no subject
     ("ladresse du ssi de nouakchott", "nouakchott.adresse"),  # an article glued to its noun is a misspelling
     ("la DCI a été créée avant 2010 ?", "dci.creation"),  # "avant" belongs to questions about dates
     ("quel est le rôle du SSI ?", "ssi.missions"),
@@ -155,6 +156,9 @@ def test_an_uncovered_word_weighs_by_its_rarity(engine: Engine) -> None:
     "qui sera le prochain chef du SSI de Nouakchott ?",  # another time than the page's
     "Qui est l'ambassadeur de France en Mauritanie ?",  # asks who someone the page does not describe is
     "c'est quoi la gendarmerie nationale ?",
+    # No subject of the data named, a word it never uses in the subject's place:
+    "Les douaniers participent-ils aux commissions rogatoires internationales ?",
+    "Quel est le rôle de Frontex dans les mandats d'arrêt européens ?",
 ])
 def test_guard_refuses_these(engine: Engine, question: str) -> None:
     reply = engine.reply(question, Conversation())
