@@ -35,6 +35,7 @@ FEATURES = (
     "tfidf",
     "fuzzy",
     "coverage",  # share of the question's key terms (weighted by rarity) the candidate covers
+    "uncovered",  # the guard's weighted share of uncovered key terms
     "subject_named",  # the question names the candidate's subject
     "out_of_scope",  # how close the question is to the out-of-scope examples
     "vetoed_above",  # the lead of a candidate the guard vetoed over the best allowed one (0 if none)
@@ -51,7 +52,7 @@ def features(ranking: Ranking, best: Evidence, runner_up: Evidence | None, max_u
         p2 = runner_up.matcher.classifier if runner_up.matcher.classifier is not None else runner_up.matcher.score
     above = max((c.score for c in ranking.candidates if vetoed(c.verdict, max_uncovered)), default=0.0)
     return [best.score, best.score - (runner_up.score if runner_up else 0.0), p1, p1 - p2, m.tfidf, m.fuzzy,
-            best.coverage,
+            best.coverage, best.verdict.share,
             float(best.subject_named), ranking.out_of_scope, max(0.0, above - best.score),
             math.log1p(ranking.key_terms)]
 

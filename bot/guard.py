@@ -7,9 +7,7 @@ explain: key terms of the question found nowhere in the intent's examples or ans
 (for the gendarmerie question: the gendarmerie). Either makes the engine fall back. So do: the
 word asked about after "quel" or "combien de" left uncovered ("quel âge a…"), a precise datum the
 intent does not give (an exclusive facet: a name, a number, a date, another time than the page's),
-"who/what is X?" about a subject the page does not describe ("qui est le ministre…"), and, for
-an intent about a subject, a question naming none of the data's subjects with a word the data never
-uses where the subject would be ("le FBI accompagne-t-il les commissions rogatoires ?").
+and "who/what is X?" about a subject the page does not describe ("qui est le ministre…").
 A misspelt word counts as covered: the same first letter and at most `typo_edits` edits.
 """
 
@@ -48,7 +46,7 @@ class GuardVerdict:
     """What an intent leaves uncovered of a question, and whether it may answer it."""
 
     uncovered: tuple[str, ...]
-    share: float  # share of the question's key terms (weighted by rarity) the intent does not cover
+    share: float  # weighted share of the question's key terms the intent does not cover
     foreign_subjects: tuple[str, ...]
     passed: bool
     conflict: bool = False  # a subject, an identity question or a precise datum the intent cannot be about
@@ -101,6 +99,7 @@ class KeyTermGuard:
         self._max_idf = math.log(1 + n) + 1.0
         # Memos: the engine checks ~10 candidates per question with the same terms and subjects.
         self._focus_memo: dict[str, list[str]] = {}
+        self._weight_memo: dict[str, float] = {}
         self._fuzzy_memo: dict[str, frozenset[str]] = {}
         self._exclusive_memo: dict[str, list[str]] = {}
         self._identity_memo: dict[str, str | None] = {}
@@ -110,7 +109,7 @@ class KeyTermGuard:
 
     def clear_caches(self) -> None:
         """Forget the memoised per-question results (to measure how a new question is answered)."""
-        for memo in (self._focus_memo, self._fuzzy_memo, self._exclusive_memo, self._identity_memo,
+        for memo in (self._focus_memo, self._weight_memo, self._fuzzy_memo, self._exclusive_memo, self._identity_memo,
                      self._question_memo, self._stopword_memo, self._corrected_memo):
             memo.clear()
 
@@ -186,6 +185,18 @@ class KeyTermGuard:
             flags = question.covered[intent_id] = tuple(self._covered(t, intent_id) for t in question.key_terms)
         return flags
 
+    def weight(self, term: str) -> float:
+        """Return how much an uncovered term counts: words the whole knowledge base ignores count double."""
+        if term in self._known.exact:
+            return 1.0
+        if len(term) < 4:
+            return 2.0
+        weight = self._weight_memo.get(term)
+        if weight is None:
+            weight = 1.0 if self._misspelt(term) else 2.0
+            _remember(self._weight_memo, term, weight)
+        return weight
+
     def _covered(self, term: str, intent_id: str, answer_only: bool = False) -> bool:
         """Tell whether the intent's words (or its answer's alone) contain the term, a relative or a misspelling."""
         words = (self._answer_words if answer_only else self._words)[intent_id]
@@ -242,14 +253,10 @@ class KeyTermGuard:
         question = self._question(normalized)
         flags = self._covered_flags(question, intent_id)
         uncovered = tuple(t for t, ok in zip(question.key_terms, flags, strict=True) if not ok)
-        # Weighted by rarity: a word no intent uses (« budget ») weighs most, one many intents use
-        # (« travaille », « france ») little, as coverage weighs them: share = 1 - coverage.
-        total = sum(question.rarity)
-        share = sum(r for r, ok in zip(question.rarity, flags, strict=True) if not ok) / total if total else 0.0
-        # « Le FBI accompagne-t-il les commissions rogatoires ? »: a question that names none of the
-        # data's subjects, with a word the data never uses, is about that other thing, not the intent's subject.
-        unknown = any(t not in self._known.exact for t in uncovered)
-        conflict = conflict or (bool(intent.subject) and not named and unknown)
+        if question.weights is None:
+            question.weights = tuple(self.weight(t) for t in question.key_terms)
+        total = sum(question.weights)
+        share = sum(w for w, ok in zip(question.weights, flags, strict=True) if not ok) / total if total else 0.0
         # "quel âge…", "combien de salariés…": the word asked about must be one the intent covers.
         asked = question.asked is not None and question.asked in uncovered
         passed = not conflict and not asked and share <= self.max_uncovered
@@ -318,11 +325,12 @@ class _Words:
 
 @dataclass
 class _Question:
-    """A question's key terms with their rarity, and which of them each intent covers."""
+    """A question's key terms with their rarity and weights, and which of them each intent covers."""
 
     key_terms: tuple[str, ...]
     rarity: tuple[float, ...]
     asked: str | None  # the word right after "quel" or "combien de", if a key term
+    weights: tuple[float, ...] | None = None
     covered: dict[str, tuple[bool, ...]] = field(default_factory=dict)
 
 

@@ -110,7 +110,6 @@ def test_unanswered_questions_are_logged_without_user_identity(config, tmp_path)
 
 
 @pytest.mark.parametrize(("question", "intent"), [
-    ("Qui participe aux commissions rogatoires internationales ?", "ssi.commissions_rogatoires"),  # no subject
     ("ladresse du ssi de nouakchott", "nouakchott.adresse"),  # an article glued to its noun is a misspelling
     ("la DCI a été créée avant 2010 ?", "dci.creation"),  # "avant" belongs to questions about dates
     ("quel est le rôle du SSI ?", "ssi.missions"),
@@ -140,25 +139,12 @@ def test_the_guard_covers_the_words_of_the_translated_answers(engine: Engine) ->
     assert found > 20
 
 
-def test_an_uncovered_word_weighs_by_its_rarity(engine: Engine) -> None:
-    """A word many intents use but not this one (« coopération ») leaves less uncovered than a word no intent uses."""
-    guard = engine._state.guard
-    common = guard.check("fax ssi nouakchott cooperation", "nouakchott.fax")
-    unknown = guard.check("fax ssi nouakchott budget", "nouakchott.fax")
-    assert common.uncovered == ("cooperation",) and unknown.uncovered == ("budget",)
-    assert 0.0 < common.share < unknown.share
-    assert unknown.share == pytest.approx(1.0 - guard.coverage("fax ssi nouakchott budget", "nouakchott.fax"), abs=1e-3)
-
-
 @pytest.mark.parametrize("question", [
     "les ASI gagnent combien ?",  # "gagnent" is not a misspelling of "agent": the first letter differs
     "quel âge a le chef du SSI de Nouakchott ?",  # the word asked after « quel » is nowhere in the answer
     "qui sera le prochain chef du SSI de Nouakchott ?",  # another time than the page's
     "Qui est l'ambassadeur de France en Mauritanie ?",  # asks who someone the page does not describe is
     "c'est quoi la gendarmerie nationale ?",
-    # No subject of the data named, a word it never uses in the subject's place:
-    "Les douaniers participent-ils aux commissions rogatoires internationales ?",
-    "Quel est le rôle de Frontex dans les mandats d'arrêt européens ?",
 ])
 def test_guard_refuses_these(engine: Engine, question: str) -> None:
     reply = engine.reply(question, Conversation())
