@@ -48,21 +48,22 @@ TEMPLATES = REPO / "tests" / "suite" / "templates.toml"
 # seeds 11, 12 and 13 gave typos_10 0.963 / 0.931 / 0.930 on the same engine). Same engine, new
 # suite: grid 0.947, typos 0.946 / 0.940 / 0.916, persona 0.922, politeness 0.925, keywords 0.989,
 # dir.facet 0.951, dir.subject 0.895; the floors were these minus 0.02. Then (same day) with the
-# guard weighing uncovered words by rarity and covering the translated answers, the last sentence
-# judged when none asks, glued closings left out and framing words among the spelling candidates:
-# grid 0.957, typos 0.953 / 0.958 / 0.937, persona 0.982, politeness 0.999, keywords 0.987,
-# dir.facet 0.991, dir.subject 0.924; the floors are these minus 0.02.
+# guard covering the translated answers, the last sentence judged when none asks, glued closings
+# left out and framing words among the spelling candidates: grid 0.957, typos 0.953 / 0.956 / 0.934,
+# persona 0.981, politeness 0.999, keywords 0.986, dir.facet 0.955, dir.subject 0.893; the floors
+# are these minus 0.02. (Weighing uncovered words by rarity gave dir.facet 0.991 but lost paraphrases
+# with a word no intent uses: reverted.)
 MAX_REPLIES = 6000  # about 5,300 distinct questions on the shipped data: the suite runs in seconds
 FLOORS = {
     "mft.grid": 0.937,
     "inv.typos_05": 0.933,
-    "inv.typos_10": 0.938,
-    "inv.typos_15": 0.917,
-    "inv.persona": 0.962,
+    "inv.typos_10": 0.936,
+    "inv.typos_15": 0.914,
+    "inv.persona": 0.961,
     "inv.politeness": 0.979,
-    "inv.keywords": 0.967,
-    "dir.facet": 0.971,
-    "dir.subject": 0.904,
+    "inv.keywords": 0.966,
+    "dir.facet": 0.935,
+    "dir.subject": 0.873,
 }
 
 
