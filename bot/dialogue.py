@@ -118,6 +118,7 @@ def points_back(normalized: str) -> bool:
 
 
 NONE_OF_THEM = "none of them"
+MAX_CHOICE_DIGITS = 9  # no list is longer: a longer number picks nothing
 _NONE_OF_THEM = frozenset({
     "aucun", "aucune", "aucun des deux", "aucune des deux", "aucune de ces reponses", "aucune de celles ci",
     "aucun de ceux ci", "aucun de ces choix", "ni le un ni le autre", "rien de tout ca", "rien de tout cela",
@@ -128,11 +129,14 @@ _NONE_OF_THEM = frozenset({
 def parse_choice(text: str) -> int | str | None:
     """Return the number picked in a list ("2"), NONE_OF_THEM ("aucune de ces réponses"), or None.
 
-    Only ASCII digits make a number: « ² » or « ① » are text.
+    Only ASCII digits make a number: « ² » or « ① » are text. A number longer than MAX_CHOICE_DIGITS
+    is read as 10 ** MAX_CHOICE_DIGITS, out of every list's range (Python refuses to convert one of
+    over 4,300 digits).
     """
     stripped = text.strip().rstrip(".)")
     if stripped.isascii() and stripped.isdigit():
-        return int(stripped)
+        significant = stripped.lstrip("0") or "0"
+        return int(significant) if len(significant) <= MAX_CHOICE_DIGITS else 10 ** MAX_CHOICE_DIGITS
     return NONE_OF_THEM if normalize(text) in _NONE_OF_THEM else None
 
 

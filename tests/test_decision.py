@@ -45,9 +45,18 @@ def test_sentences_split_at_sentence_ends_only() -> None:
 @pytest.mark.parametrize(("text", "choice"), [
     ("2", 2), (" 3 ", 3), ("1.", 1), ("²", None), ("①", None), ("٣", None), ("aucune", NONE_OF_THEM),
     ("Aucune de ces réponses !", NONE_OF_THEM), ("none of them", NONE_OF_THEM), ("aucun programme", None),
+    ("007", 7), ("0" * 5000, 0), ("9" * 5000, 10 ** 9),  # Python converts at most 4,300 digits
 ])
 def test_parse_choice_reads_ascii_digits_and_refusals_only(text: str, choice: int | str | None) -> None:
     assert parse_choice(text) == choice
+
+
+@pytest.mark.parametrize("text", ["0" * 4320, "7" * 5000])
+def test_a_number_too_long_to_convert_gets_a_reply(engine, text: str) -> None:
+    conversation = Conversation()
+    engine.reply("Quelles sont les missions ?", conversation)  # may leave choices pending
+    assert engine.reply(text, conversation).text
+    assert engine.reply(text, Conversation()).text
 
 
 def test_answer_threshold_is_the_lowest_reaching_the_target() -> None:
