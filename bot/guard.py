@@ -152,8 +152,10 @@ class KeyTermGuard:
             return token
         by_distance = sorted((OSA.distance(token, w), w) for w in self._known.misspellings(token))
         framing = min(((OSA.distance(token, w), w) for w in _FRAMING_WORDS.misspellings(token)), default=None)
-        if framing is not None and (not by_distance or framing[0] <= by_distance[0][0]):
-            return framing[1] if not by_distance or framing[0] < by_distance[0][0] else token
+        if framing is not None and (not by_distance or framing[0] < by_distance[0][0]):
+            return framing[1]  # « presenterr »: the framing word « presenter », no key term
+        if framing is not None and framing[0] == by_distance[0][0]:
+            return token  # as close to a framing word as to a data word: nothing to choose
         closest = [w for d, w in by_distance if d == by_distance[0][0]]
         if not closest or len({w[:STEM_LETTERS] for w in closest}) > 1:
             return token  # no word of the data is close, or two different ones are as close: nothing to choose
