@@ -53,7 +53,7 @@ TEMPLATES = REPO / "tests" / "suite" / "templates.toml"
 # persona 0.981, politeness 0.999, keywords 0.986, dir.facet 0.955, dir.subject 0.893; the floors
 # are these minus 0.02. (Weighing uncovered words by rarity gave dir.facet 0.991 but lost paraphrases
 # with a word no intent uses: reverted.)
-MAX_REPLIES = 6000  # about 5,300 distinct questions on the shipped data: the suite runs in seconds
+MAX_REPLIES = 6000  # about 5,500 distinct questions on the shipped data: the suite runs in seconds
 FLOORS = {
     "mft.grid": 0.937,
     "inv.typos_05": 0.933,
@@ -62,6 +62,7 @@ FLOORS = {
     "inv.persona": 0.961,
     "inv.politeness": 0.979,
     "inv.keywords": 0.966,
+    "inv.paraphrase": 0.41,  # added 2026-12-07 at 0.430: a synonym the data never uses is the weak spot
     "dir.facet": 0.935,
     "dir.subject": 0.873,
 }
@@ -176,6 +177,23 @@ def test_persona_politeness_and_key_words_keep_the_question(templates: dict, sui
         assert 2 <= len(words) < len(case.base.split()) + 1, case
         assert all(w.casefold() not in stopwords and w.casefold() in case.base.casefold() for w in words), case
         assert "?" not in case.text
+
+
+def test_a_paraphrase_changes_one_word_for_a_synonym_the_data_never_uses(engine: Engine, templates: dict,
+                                                                          suite: Suite) -> None:
+    from bot.tools.suite_cases import data_words
+
+    known = data_words(engine.kb)
+    synonyms = {w for words in templates["paraphrase"]["synonyms"].values() for w in words}
+    cases = suite.cases["inv.paraphrase"]
+    assert len(cases) >= 100
+    for case in cases:
+        before, after = case.base.split(), case.text.split()
+        changed = [(b, a) for b, a in zip(before, after, strict=False) if b != a]
+        assert changed, case
+        new = " ".join(after[after.index(changed[0][1]):][:len(after) - len(before) + 1])
+        assert new in synonyms or any(new.startswith(w) for w in synonyms), case
+        assert not set(engine.kb.normalize(new).split()) <= known, case  # the data never uses it
 
 
 def test_directional_cases_never_contain_the_original_facet_or_a_described_subject(

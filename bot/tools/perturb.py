@@ -170,6 +170,27 @@ def with_politeness(text: str, rng: random.Random, greetings: list[str], closing
     return text
 
 
+def with_synonym(text: str, rng: random.Random, synonyms: Mapping[str, list[str]],
+                 is_new: Callable[[str], bool]) -> str | None:
+    """Replace one word that has synonyms by one of them for which `is_new` is true; None if none applies.
+
+    A paraphrase with a word the data never uses (« les attributions du SSI » for « les missions du
+    SSI »): what people who have not read the examples write.
+    """
+    tokens = text.split()
+    choices = []
+    for i, token in enumerate(tokens):
+        head, core, tail = _EDGES_RE.match(token).groups()  # type: ignore[union-attr]
+        new = [w for w in synonyms.get(core.casefold(), ()) if is_new(w)]
+        if new:
+            choices.append((i, head, tail, new))
+    if not choices:
+        return None
+    i, head, tail, new = rng.choice(choices)
+    tokens[i] = head + rng.choice(new) + tail
+    return " ".join(tokens)
+
+
 def key_words(text: str, stopwords: frozenset[str]) -> str | None:
     """Reduce a question to its key words ("Qui dirige le SSI ?" -> "qui dirige SSI"); None if < 2 remain."""
     kept: list[str] = []

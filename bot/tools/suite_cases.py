@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -136,6 +137,13 @@ def invariance_bases(kb: KnowledgeBase, templates: dict[str, Any], grid: list[Ca
     return list(dict.fromkeys(bases))
 
 
+def data_words(kb: KnowledgeBase) -> frozenset[str]:
+    """Return every normalised word of the intents' examples and of the answers (all languages)."""
+    texts = [e for i in kb.intents.values() for e in i.examples]
+    texts += [t for a in kb.answers.values() for t in (a.title, a.text, *a.titles.values(), *a.texts.values())]
+    return frozenset(w for t in texts for w in kb.normalize(t).split())
+
+
 def invariance_cases(templates: dict[str, Any], bases: list[tuple[str, str]],
                      rng: random.Random) -> dict[str, list[Case]]:
     """Perturb each clean question once per invariance test."""
@@ -152,6 +160,18 @@ def invariance_cases(templates: dict[str, Any], bases: list[tuple[str, str]],
         for test, variant in variants.items():
             if variant and variant != text:
                 cases[test].append(Case(test, variant, base=text, origin=origin))
+    return cases
+
+
+def paraphrase_cases(templates: dict[str, Any], bases: list[tuple[str, str]], rng: random.Random,
+                     is_new: Callable[[str], bool]) -> list[Case]:
+    """Replace one word of each clean question by a synonym of `templates` the data never uses (`is_new`)."""
+    synonyms = {k.casefold(): v for k, v in templates["paraphrase"]["synonyms"].items()}
+    cases = []
+    for text, origin in bases:
+        variant = perturb.with_synonym(text, rng, synonyms, is_new)
+        if variant and variant != text:
+            cases.append(Case("inv.paraphrase", variant, base=text, origin=origin))
     return cases
 
 
@@ -225,6 +245,7 @@ TESTS = (
     TestSpec("inv.persona", "inv", "a sentence of persona or context before the question"),
     TestSpec("inv.politeness", "inv", "greeting and/or closing around the question"),
     TestSpec("inv.keywords", "inv", "reduced to its key words"),
+    TestSpec("inv.paraphrase", "inv", "a word replaced by a synonym the data never uses"),
     TestSpec("dir.facet", "dir", "facet swapped for one the page does not give: not answered"),
     TestSpec("dir.subject", "dir", "subject swapped for one the page does not describe: not answered"),
 )
@@ -241,6 +262,9 @@ def generate(kb: KnowledgeBase, templates: dict[str, Any], seed: int = DEFAULT_S
     cases: dict[str, list[Case]] = {"mft.grid": grid}
     bases = invariance_bases(kb, templates, grid, rng("bases"))
     cases |= invariance_cases(templates, bases, rng("invariance"))
+    known = data_words(kb)
+    cases["inv.paraphrase"] = paraphrase_cases(templates, bases, rng("paraphrase"),
+                                               is_new=lambda word: not set(kb.normalize(word).split()) <= known)
     cases["dir.facet"] = directional_facet_cases(kb, templates, forms, rng("dir.facet"))
     cases["dir.subject"] = directional_subject_cases(kb, templates, grid, rng("dir.subject"))
     rates = {typo_test(r) for r in templates["typos"]["rates"]}
