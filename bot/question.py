@@ -86,9 +86,10 @@ class SmallTalk:
         whole). Nothing is dropped otherwise.
         """
         tokens = normalized.split()
+        content = set(content_tokens(normalized))  # content_tokens judges each token alone
         for i in range(1, len(tokens)):
-            if (tokens[i] in self.openers and all(t in self.vocabulary for t in content_tokens(" ".join(tokens[i:])))
-                    and any(t not in self.vocabulary for t in content_tokens(" ".join(tokens[:i])))):
+            if (tokens[i] in self.openers and all(t in self.vocabulary for t in tokens[i:] if t in content)
+                    and any(t not in self.vocabulary for t in tokens[:i] if t in content)):
                 return " ".join(tokens[:i])
         return normalized
 
