@@ -182,19 +182,12 @@ def test_the_words_only_small_talk_uses_are_politeness(kb: KnowledgeBase) -> Non
     ("Salut, j'ai une petite question : où se trouve le SSI de Nouakchott ?", "nouakchott.localisation"),
     ("Bonsoir, petite question svp : le fax du SSI de Nouakchott ?", "nouakchott.fax"),
     ("Bonjour, une petite question : qui dirige le SSI de Nouakchott ?", "nouakchott.chef"),
-])
-def test_a_politeness_opening_is_left_out(engine: Engine, message: str, intent: str) -> None:
-    reply = engine.reply(message)
-    assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
-
-
-@pytest.mark.parametrize(("message", "intent"), [
     # Closings other than the behavioural suite's, glued to the question without punctuation.
     ("le numéro de fax du SSI de Nouakchott merci infiniment", "nouakchott.fax"),
     ("qui dirige le SSI de Nouakchott thanks a lot", "nouakchott.chef"),
     ("adresse postale du SSI de Nouakchott bonne fin de journée", "nouakchott.adresse"),
 ])
-def test_a_closing_glued_to_the_question_is_left_out(engine: Engine, message: str, intent: str) -> None:
+def test_politeness_around_the_question_is_left_out(engine: Engine, message: str, intent: str) -> None:
     reply = engine.reply(message)
     assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
 
