@@ -71,6 +71,7 @@ class DecisionSettings:
 class DialogueSettings:
     context_ttl_seconds: float = 600.0
     small_talk_topics: tuple[str, ...] = ("conversation",)  # topics of greetings and thanks, not of the page
+    help_line_hidden_topics: tuple[str, ...] = ("conversation", "a-propos")  # not named by the fallback's help line
 
 
 @dataclass(frozen=True)

@@ -378,5 +378,6 @@ class Engine:
 
     def _help_line(self, state: _State) -> str:
         language = _LANGUAGE.get()
-        topics = [t.title_in(language) for t in state.kb.topics if t.id not in {"conversation", "a-propos"}]
+        hidden = self.config.dialogue.help_line_hidden_topics
+        topics = [t.title_in(language) for t in state.kb.topics if t.id not in hidden]
         return _msg("help_line", topics=LIST_SEPARATOR[language].join(topics))

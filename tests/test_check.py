@@ -128,6 +128,14 @@ CASES = [
     Case("a list names an unknown answer", "knowledge/ssi.toml", '"ssi.communaute", "ssi.accords"]',
          '"ssi.communaute", "ssi.budget"]', "knowledge/ssi.toml", "ssi.missions",
          "items names 'ssi.budget', which is not an answer any intent gives"),
+    Case("a setting names a topic no file defines", "config.toml",
+         'help_line_hidden_topics = ["conversation", "a-propos"]',
+         'help_line_hidden_topics = ["conversation", "apropos"]',
+         "config.toml", "[dialogue] help_line_hidden_topics",
+         "names topic 'apropos', which no knowledge file defines (did you mean 'a-propos'?)"),
+    Case("a setting names an answer no file defines", "config.toml", 'contact_answer = "nouakchott.coordonnees"',
+         'contact_answer = "nouakchott.contact"', "config.toml", "[telegram] contact_answer",
+         "names answer 'nouakchott.contact', which no knowledge file defines"),
 ]
 
 

@@ -4,11 +4,13 @@ Loading (bot/reader.py) already reports syntax errors, unknown or missing keys, 
 duplicate ids and intents pointing at missing answers; bot/provenance.py, which the engine runs on
 every load, reports facts the source document does not contain. This module adds the checks a
 maintainer needs after editing the data: duplicate and near-duplicate examples, too few examples,
-empty titles, answers too long for one Telegram message, answers no intent uses.
+empty titles, answers too long for one Telegram message, answers no intent uses, and settings of
+config.toml naming a topic or an answer the data does not define.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Any
@@ -43,8 +45,34 @@ def check_data(config: Config) -> list[Problem]:
     problems += check_answers(data, lines, config.paths.intents)
     problems += check_provenance(data.answers.values(), config.paths.source, config.path, lines)
     problems += check_translations(data, lines, m.min_examples)
+    problems += check_settings(config, data)
     # Errors first; otherwise the reading order, so a root cause comes before what it breaks.
     return sorted(dict.fromkeys(problems), key=lambda p: p.severity != ERROR)
+
+
+def check_settings(config: Config, data: DataRead) -> list[Problem]:
+    """Report the settings of config.toml that name a topic or an answer the data does not define.
+
+    A misspelt topic in a list of hidden topics would silently show it; a misspelt answer would make
+    /contact or /source answer « not found ».
+    """
+    topics = {t.id for t in data.topics}
+    named = [("dialogue", "small_talk_topics", config.dialogue.small_talk_topics, topics, "topic"),
+             ("dialogue", "help_line_hidden_topics", config.dialogue.help_line_hidden_topics, topics, "topic"),
+             ("telegram", "hidden_topics", config.telegram.hidden_topics, topics, "topic"),
+             ("telegram", "contact_answer", (config.telegram.contact_answer,), set(data.answers), "answer"),
+             ("telegram", "source_answer", (config.telegram.source_answer,), set(data.answers), "answer")]
+    problems = []
+    config_lines = Lines().of(config.path)
+    for section, key, values, known, kind in named:
+        line = next((n for n, text in enumerate(config_lines, 1) if re.match(rf"\s*{key}\s*=", text)), None)
+        for value in values:
+            if value not in known:
+                near = difflib.get_close_matches(value, sorted(known), n=1)
+                hint = f" (did you mean '{near[0]}'?)" if near else ""
+                problems.append(Problem(config.path, line, f"[{section}] {key}",
+                                        f"names {kind} '{value}', which no knowledge file defines{hint}"))
+    return problems
 
 
 _MISSING_ANSWER_RE = re.compile(r"^points at answer '([^']+)', which no file")
