@@ -17,7 +17,6 @@ import json
 import math
 import os
 import statistics
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -63,22 +62,16 @@ def fitting_workers() -> int:
 
 
 def assign_folds(texts: Sequence[str], labels: Sequence[str], folds: int) -> list[int]:
-    """Return a fold number per example, each label's examples spread evenly over the folds.
+    """Return a fold number per example, drawn from a digest of the example itself (its text and label).
 
-    The order within a label, and the fold its first example goes to, come from digests of the
-    texts and of the label: editing one example moves only its own label's examples between
-    folds, so a small change of the data makes a small change of what is learned from it.
+    Adding, editing or removing an example moves no other example between folds, so a small edit
+    of the data makes a small change of what is learned from it. Assigning each label's examples
+    in turn, by rank, balanced the folds exactly but moved the examples ranked after an edited one:
+    removing 5 examples of 3,787 moved the French answer threshold by up to 0.017 that way, by 0.004
+    this way. A label's examples are spread over the folds at random, about evenly when it has the
+    eight examples `faqbot check` asks for.
     """
-    by_label: dict[str, list[int]] = defaultdict(list)
-    for i, label in enumerate(labels):
-        by_label[label].append(i)
-    fold = [0] * len(labels)
-    for label, members in by_label.items():
-        members.sort(key=lambda i: (_digest(texts[i]), i))
-        offset = _digest(label) % folds
-        for k, i in enumerate(members):
-            fold[i] = (k + offset) % folds
-    return fold
+    return [_digest(f"{label}\n{text}") % folds for text, label in zip(texts, labels, strict=True)]
 
 
 def _digest(text: str) -> int:

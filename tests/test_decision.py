@@ -68,24 +68,23 @@ def test_answer_threshold_is_the_lowest_reaching_the_target() -> None:
     assert answer_threshold([0.6, 0.55, 0.4], 0.9) == 1.0  # never reached: answer nothing
 
 
-def test_folds_spread_each_label_evenly() -> None:
-    labels = ["a"] * 9 + ["b"] * 4 + ["c"]
-    texts = [f"question {n}" for n in range(len(labels))]
+def test_folds_spread_the_examples_about_evenly() -> None:
+    labels = [f"intent{n % 40}" for n in range(3000)]
+    texts = [f"question {n}" for n in range(3000)]
     folds = assign_folds(texts, labels, 3)
     assert folds == assign_folds(texts, labels, 3)  # the same every time
-    for label in "ab":
-        counts = Counter(f for f, lab in zip(folds, labels, strict=True) if lab == label)
-        assert max(counts.values()) - min(counts.values()) <= 1 and len(counts) == 3
+    assert all(900 <= count <= 1100 for count in Counter(folds).values())
+    per_label = [Counter(f for f, lab in zip(folds, labels, strict=True) if lab == label) for label in set(labels)]
+    assert all(len(counts) == 3 for counts in per_label)  # 75 examples each: every fold gets some
 
 
-def test_removing_an_example_moves_only_its_own_intent_between_folds() -> None:
+def test_editing_an_example_moves_no_other_example_between_folds() -> None:
     labels = [f"intent{n // 10}" for n in range(100)]
     texts = [f"question {n}" for n in range(100)]
     before = dict(zip(texts, assign_folds(texts, labels, 3), strict=True))
-    after = dict(zip(texts[:35] + texts[36:], assign_folds(texts[:35] + texts[36:], labels[:35] + labels[36:], 3),
-                     strict=True))
-    moved = {labels[texts.index(t)] for t in after if after[t] != before[t]}
-    assert moved <= {"intent3"}
+    edited = texts[:35] + ["question 35, reworded"] + texts[36:] + ["a new question"]
+    after = dict(zip(edited, assign_folds(edited, labels + ["intent3"], 3), strict=True))
+    assert all(after[t] == before[t] for t in texts if t in after)
 
 
 def test_decision_model_round_trips_through_json() -> None:
