@@ -26,6 +26,9 @@ _ELISIONS = {
     "qu": "que", "jusqu": "jusque", "lorsqu": "lorsque", "puisqu": "puisque", "quoiqu": "quoique",
 }
 _ELISION_RE = re.compile(r"\b(" + "|".join(sorted(_ELISIONS, key=len, reverse=True)) + r")'")
+# English negations ("don't", "can't"): French has no "n't", and the lone "t" they would leave is the SMS "t" (tu).
+_NEGATION_RE = re.compile(r"\b(\w+)n't\b")
+_NEGATION_STEMS = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
 
 # SMS and informal spellings, applied token by token after accents are removed.
 SMS_FORMS: Mapping[str, str] = {
@@ -90,9 +93,10 @@ def strip_accents(text: str) -> str:
 
 
 def _basic(text: str, french: bool = True) -> str:
-    """Lowercase, remove accents, split (French) elisions, join dotted acronyms, drop punctuation."""
+    """Lowercase, remove accents, split elisions (French) and negations (English), join acronyms, drop punctuation."""
     text = strip_accents(fold_arabic(text).casefold())  # Arabic variants folded: bot/language.py
     text = text.replace("’", "'").replace("`", "'").replace("´", "'").replace("‘", "'")
+    text = _NEGATION_RE.sub(lambda m: _NEGATION_STEMS.get(m.group(1), m.group(1)) + " not", text)
     if french:
         text = _ELISION_RE.sub(lambda m: _ELISIONS[m.group(1)] + " ", text)
     text = _DOTTED_ACRONYM_RE.sub(lambda m: m.group(0).replace(".", "") + " ", text)

@@ -24,6 +24,10 @@ TABLE = Lexicon({
     ("PK la dci a été créée", "pourquoi la dci a ete creee"),
     ("merci, a+", "merci a plus"),
     ("3+4", "3 4"),
+    ("I don't know the SSI's phone", "i do not know the ssi s phone"),
+    ("Can't find it, it isn't there", "can not find it it is not there"),
+    ("won't they answer? ain't it", "will not they answer is not it"),
+    ("qu'il n'y ait", "que il ne y ait"),
 ])
 def test_normalize(raw: str, expected: str) -> None:
     assert normalize(raw, TABLE) == expected
