@@ -34,6 +34,7 @@ from bot.ranking import Ranker, Ranking
 from bot.writable import warn_unwritable
 
 MIN_THRESHOLD = 0.5  # never answer what the model thinks more likely wrong than right
+UNREACHED = 1.01  # the threshold when no probability reaches the target precision: above all, nothing is answered
 SHARES = (0.5, 0.67, 1.0)  # shares of uncovered key terms the guard may veto above, besides max_uncovered
 MIN_LANGUAGE_ROWS = 150  # a language with fewer out-of-fold questions uses the threshold learned on all
 
@@ -231,8 +232,9 @@ def answer_threshold(probabilities: Sequence[float], target_precision: float) ->
     The model's probabilities, fitted on these rows, estimate the precision above a threshold; the
     wrong answers themselves are too few near the top to count: with counts, the French threshold
     moved between 0.78 and 0.86 over three splits of the same data, with probabilities 0.88–0.92.
+    When even the surest rows fall short of the target, it is UNREACHED: the data answers nothing.
     """
-    best = 1.0
+    best = UNREACHED
     answered = 0
     expected = 0.0
     for p in sorted(probabilities, reverse=True):

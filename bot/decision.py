@@ -77,6 +77,16 @@ class DecisionModel:
         """Return the answer threshold for questions in `language`."""
         return self.thresholds.get(language, self.answer_threshold)
 
+    def silent_languages(self) -> list[str]:
+        """Return the languages with a threshold of their own in which no question is ever answered
+        (["*"] when the one threshold of data without per-language ones is so).
+
+        A threshold is above 1 when not even the out-of-fold questions the model is surest of reach the
+        target precision: data whose examples the matcher ranks too poorly to answer anything.
+        """
+        thresholds = self.thresholds or {"*": self.answer_threshold}
+        return sorted(language for language, t in thresholds.items() if t > 1.0)
+
     def probability(self, x: Sequence[float]) -> float:
         """Return the probability that answering the candidate described by `x` is right."""
         z = self.intercept + sum(c * (v - m) / s for c, v, m, s in zip(self.coef, x, self.mean, self.scale,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import logging
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -50,6 +51,8 @@ from bot.reader import load_knowledge
 from bot.reply import Explanation, Reply, Suggestion
 from bot.text import of
 from bot.unanswered import Recorder
+
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,10 @@ class Engine:
         params = matcher_params(self.config.matcher)
         matcher, model = fit_models_cached(kb, params, self.config.decision, paths.cache)
         examples = zip(matcher.examples_, [matcher.intent_ids_[i] for i in matcher.example_intent_], strict=True)
+        if model.silent_languages():
+            LOGGER.warning("the learned decision answers no question in %s: no out-of-fold probability reaches "
+                           "[decision] target_precision %g (see faqbot check)", ", ".join(model.silent_languages()),
+                           self.config.decision.target_precision)
         return _State(kb, matcher, Ranker(kb, matcher, self.config.decision), model,
                       small_talk(kb, examples, self.config.dialogue.small_talk_topics))
 
@@ -137,6 +144,11 @@ class Engine:
     def answer_thresholds(self) -> dict[str, float]:
         """Return the answer threshold learned for each language (and "*" for the others)."""
         return {"*": self._state.model.answer_threshold, **self._state.model.thresholds}
+
+    @property
+    def silent_languages(self) -> list[str]:
+        """Return the languages in which the learned decision answers no question at all (see DecisionModel)."""
+        return self._state.model.silent_languages()
 
     def reload(self) -> list[Problem]:
         """Load the data again and swap it in; on errors keep serving the old data and return them."""

@@ -38,6 +38,8 @@ def test_quick_bench_reports_every_figure(run_faqbot, tmp_path: Path) -> None:
     assert [row["examples"] for row in result["scale"]] == [1_000, 2_000]
     for row in result["scale"]:
         assert row["build_s"] > 0 and row["p50_ms"] > 0 and row["naive_p50_ms"] > 0 and row["speedup_p50"] > 0
+        assert 0 <= row["accuracy"] <= 1 and 0 < row["top1"] <= 1
+        assert isinstance(row["answers_nothing"], list)
 
 
 @pytest.mark.timeout(300)
@@ -45,7 +47,7 @@ def test_quick_bench_prints_a_table(run_faqbot, tmp_path: Path) -> None:
     done = run_faqbot("bench", "--quick", "--sizes", "1000", "--config", str(_private_config(tmp_path)), timeout=280)
     assert done.returncode == 0, done.stderr
     assert "cold start" in done.stdout
-    assert "naive p50" in done.stdout
+    assert "naive p50" in done.stdout and "top-1" in done.stdout
 
 
 def test_synthetic_knowledge_base_is_valid_sized_and_deterministic(config: Config, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from bot.calibration import answer_threshold, assign_folds, cross_validate
+from bot.calibration import UNREACHED, answer_threshold, assign_folds, cross_validate
 from bot.decision import ANSWERED, CLARIFY, FALLBACK, FEATURES, DecisionModel
 from bot.dialogue import NONE_OF_THEM, Conversation, parse_choice
 from bot.engine import Engine
@@ -64,8 +64,8 @@ def test_answer_threshold_is_the_lowest_reaching_the_target() -> None:
     # Estimated precision above each threshold: the mean probability of the rows above it.
     assert answer_threshold(probabilities, 0.95) == 0.95
     assert answer_threshold(probabilities, 0.8) == 0.60
-    assert answer_threshold(probabilities, 1.0) == 1.0  # a probability is never 1
-    assert answer_threshold([0.6, 0.55, 0.4], 0.9) == 1.0  # never reached: answer nothing
+    assert answer_threshold(probabilities, 1.0) == UNREACHED > 1.0  # a probability is never 1
+    assert answer_threshold([0.6, 0.55, 0.4], 0.9) == UNREACHED  # never reached: answer nothing
 
 
 def test_folds_spread_the_examples_about_evenly() -> None:
@@ -175,6 +175,25 @@ def test_an_svm_over_its_budget_is_not_fitted_and_check_says_so(config, tmp_path
     summary = describe(Engine(small))
     assert summary["classifier_fitted"] is False
     assert "the SVM is NOT fitted" in format_model(summary)
+
+
+def test_data_that_reaches_no_precision_answers_nothing_and_check_says_so(config, tmp_path, caplog) -> None:
+    import dataclasses
+    import logging
+
+    from bot.tools.model import describe, format_model
+
+    paths = dataclasses.replace(config.paths, cache=tmp_path / "cache")
+    unreachable = dataclasses.replace(config, paths=paths,
+                                      decision=dataclasses.replace(config.decision, target_precision=1.0))
+    with caplog.at_level(logging.WARNING, logger="bot.engine"):
+        engine = Engine(unreachable)
+    assert "answers no question in ar, en, fr" in caplog.text
+    summary = describe(engine)
+    assert summary["answers_nothing"] == ["ar", "en", "fr"]
+    assert "warning: the bot answers no question in ar, en, fr:" in format_model(summary)
+    for question in ("Quel est le numéro de fax du SSI de Nouakchott ?", "c'est quoi la DCI ?", "fax ssi"):
+        assert engine.reply(question).status != "answered"
 
 
 def test_a_message_without_words_after_an_answer_borrows_nothing(engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""What `faqbot check` says about the fitted model: the classes, whether the SVM is fitted, the learned threshold."""
+"""What `faqbot check` says about the fitted model: the classes, whether the SVM is fitted, the learned thresholds."""
 
 from __future__ import annotations
 
@@ -19,16 +19,25 @@ def describe(engine: Engine) -> dict[str, Any]:
         "classifier_fitted": bool(m.classifier_coef_.size),
         "classifier_budget": m.classifier_budget,
         "answer_threshold": engine.answer_threshold,
+        "answer_thresholds": engine.answer_thresholds,
+        "answers_nothing": engine.silent_languages,
         "target_precision": engine.config.decision.target_precision,
     }
 
 
 def format_model(summary: dict[str, Any]) -> str:
-    """Render the summary in two lines."""
+    """Render the summary in two lines, and a third when the decision answers nothing in some language."""
     svm = ("the SVM is fitted" if summary["classifier_fitted"] else
            f"the SVM is NOT fitted (intents x non-zero features over [matcher] classifier_budget = "
            f"{summary['classifier_budget']}, or classifier_weight = 0): scores are the similarity alone")
-    return (f"model: {summary['intents']} intents, {summary['examples']} examples, "
+    others = ", ".join(f"{language} {threshold:.2f}" for language, threshold in summary["answer_thresholds"].items()
+                       if language not in ("*", "fr"))
+    text = (f"model: {summary['intents']} intents, {summary['examples']} examples, "
             f"{summary['out_of_scope_examples']} out-of-scope examples; {svm}\n"
-            f"decision: answer above probability {summary['answer_threshold']:.2f}, learned out of fold for "
-            f"precision {summary['target_precision']:g}")
+            f"decision: answer above probability {summary['answer_threshold']:.2f}"
+            f"{f' ({others})' if others else ''}, learned out of fold for precision {summary['target_precision']:g}")
+    if summary["answers_nothing"]:
+        text += (f"\nwarning: the bot answers no question in {', '.join(summary['answers_nothing'])}: none of the "
+                 f"held-out examples it is surest of reaches precision {summary['target_precision']:g} (it ranks "
+                 f"them too poorly). Add varied examples, or lower [decision] target_precision in config.toml")
+    return text
