@@ -70,6 +70,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Type the number of your choice, or rephrase your question.",
         "ar": "اكتبوا رقم اختياركم، أو أعيدوا صياغة سؤالكم.",
     },
+    "see_also": {  # the footer before related questions (Telegram's buttons); `faqbot check` counts it in lengths
+        "fr": "Voir aussi :",
+        "en": "See also:",
+        "ar": "انظر أيضًا:",
+    },
     "unofficial": {  # once per conversation, under the first translated answer
         "fr": "",
         "en": ("Please note: this answer is an unofficial translation. "

@@ -19,6 +19,8 @@ from rapidfuzz import fuzz, process
 
 from bot.config import Config
 from bot.knowledge import Answer, Intent
+from bot.language import DEFAULT_LANGUAGE
+from bot.messages import message
 from bot.problems import KnowledgeError, Lines, Problem
 from bot.provenance import check_provenance, find_facts
 from bot.reader import DataRead, load_knowledge, read_data
@@ -171,12 +173,12 @@ def _same_key_terms(a: str, b: str, bound: float) -> bool:
     return True
 
 
-SEE_ALSO = "Voir aussi :"  # the footer Telegram adds before related questions (bot/channels/telegram/texts.py)
-
-
-def rendered_text(answer: Answer) -> str:
-    """Return the visible text of an answer as Telegram shows it: bold title, text, "voir aussi" footer."""
-    return f"{answer.title}\n\n{answer.text}\n\n{SEE_ALSO}"
+def rendered_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
+    """Return the visible text of an answer as Telegram shows it in `language`: title, text, "voir aussi" footer,
+    and under a translation the notice that it is unofficial (given once, with the first translated answer)."""
+    notice = message("unofficial", language)
+    body = answer.text_in(language) + (f"\n\n{notice}" if notice else "")
+    return f"{answer.title_in(language)}\n\n{body}\n\n{message('see_also', language)}"
 
 
 def telegram_length(text: str) -> int:
@@ -193,11 +195,14 @@ def check_answers(data: DataRead, lines: Lines, intents_dir: Path) -> list[Probl
         line = lines.of_id(answer.path, answer.id)
         if not answer.title:
             problems.append(Problem(answer.path, line, answer.id, "empty title; write the question it answers"))
-        length = telegram_length(rendered_text(answer))
-        if length > TELEGRAM_MAX_CHARS:
-            problems.append(Problem(answer.path, line, answer.id,
-                                    f"answer is {length} characters once rendered (title, text, footer), more than "
-                                    f"one Telegram message ({TELEGRAM_MAX_CHARS}); shorten it or split it in two"))
+        for language in (DEFAULT_LANGUAGE, *sorted(answer.texts)):
+            length = telegram_length(rendered_text(answer, language))
+            if length > TELEGRAM_MAX_CHARS:
+                version = "answer" if language == DEFAULT_LANGUAGE else f"its {language} version"
+                problems.append(Problem(answer.path, line, answer.id,
+                                        f"{version} is {length} characters once rendered (title, text, footer), "
+                                        f"more than one Telegram message ({TELEGRAM_MAX_CHARS}); shorten it or split "
+                                        "it in two"))
         if answer.id not in used:
             problems.append(Problem(answer.path, line, answer.id,
                                     f"no intent uses this answer; add an intent with answer = \"{answer.id}\" in "

@@ -29,6 +29,7 @@ from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from bot.channels.telegram import texts
 from bot.engine import ANSWERED, CLARIFY, FALLBACK, Engine
 from bot.knowledge import KnowledgeBase, Topic
+from bot.messages import message
 from bot.problems import Problem
 from bot.reply import Reply
 
@@ -96,7 +97,7 @@ def render_reply(reply: Reply) -> list[str]:
     of range); other texts are the engine's.
     """
     heading = f"{reply.title}\n\n" if reply.status == ANSWERED and reply.title else ""
-    see_also = texts.text("SEE_ALSO", reply.language)
+    see_also = message("see_also", reply.language)
     footer = f"\n\n{see_also}" if reply.related else ""
     clarify = reply.status == CLARIFY and reply.suggestions
     text = (reply.text or texts.text("CLARIFY_TEXT", reply.language)) if clarify else reply.text

@@ -6,7 +6,7 @@ module's values. Texts with ``{placeholders}`` are filled with ``str.format``.
 
 from __future__ import annotations
 
-from bot.messages import in_language
+from bot.messages import in_language, message
 from bot.text import french_typography
 
 WELCOME = french_typography(
@@ -36,7 +36,7 @@ NONE_OF_THESE = "Aucune de ces questions"
 # With buttons, a clarify shows no numbered list (typing a number still works, the engine knows it).
 CLARIFY_TEXT = french_typography("Je ne suis pas sûr d'avoir compris. Vouliez-vous dire :\n"
                                  "Touchez la bonne question ci-dessous, ou reformulez la vôtre.")
-SEE_ALSO = french_typography("Voir aussi :")
+SEE_ALSO = message("see_also")  # shared with `faqbot check`, which counts it in an answer's length
 NON_TEXT = french_typography(
     "Je ne comprends que les questions écrites. Posez-moi votre question dans un message texte, s'il vous plaît."
 )
@@ -106,7 +106,6 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "BACK_TO_QUESTIONS": "← Back to the questions",
         "NONE_OF_THESE": "None of these questions",
         "CLARIFY_TEXT": "I am not sure I understood. Did you mean:\nTap the right question below, or rephrase yours.",
-        "SEE_ALSO": "See also:",
         "NON_TEXT": "I only understand written questions. Please send me your question as a text message.",
         "UNKNOWN_COMMAND": "I do not know this command. Type /aide to see what I can do.",
         "STALE_BUTTON": "This button is no longer valid.",
@@ -140,7 +139,6 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "NONE_OF_THESE": "لا شيء من هذه الأسئلة",
         "CLARIFY_TEXT": ("لست متأكدًا من أنني فهمت سؤالكم. هل تقصدون:\n"
                          "اضغطوا على السؤال المناسب أدناه، أو أعيدوا صياغة سؤالكم."),
-        "SEE_ALSO": "انظر أيضًا:",
         "NON_TEXT": "لا أفهم إلا الأسئلة المكتوبة. يُرجى إرسال سؤالكم في رسالة نصية.",
         "UNKNOWN_COMMAND": "لا أعرف هذا الأمر. اكتبوا /aide لمعرفة ما يمكنني فعله.",
         "STALE_BUTTON": "هذا الزر لم يعد صالحًا.",
