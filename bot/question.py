@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
-from bot.dialogue import focused_subjects
+from bot.dialogue import focused_subjects, is_anaphoric
 from bot.knowledge import KnowledgeBase
 from bot.text import content_tokens
 
@@ -122,13 +122,37 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
     The sentences around the question (a persona, thanks) are left out; a leading « Bonjour, une
     petite question : » is left out too (its content words, if any, are all small-talk words), and
     a closing glued to the end (« … merci d'avance »). When the clause names no subject, those the
-    rest of the message names are kept and written after it.
+    rest of the message names are kept and written after it, but for the subjects the page does not
+    describe that only a sentence saying who asks names: « Je suis policier mauritanien. À quelle
+    adresse écrire au SSI ? » asks about the SSI, not about the police. A clause that refers back by
+    a pronoun keeps them all, and when the rest names no subject, its words: « qui est à sa tête ? »
+    after « On m'a parlé des pompiers. » is about the pompiers, which the key-term guard then judges.
     """
     clause = asking_clause(message,
                            is_filler=lambda part: all(t in politeness.words for t in _content_words(kb, part)))
     normalized = politeness.without_closing(kb.normalize(clause))  # normalize() reads at most MAX_TEXT_CHARS
     named = focused_subjects(kb, normalized)
     if clause != message and not named:
-        named = focused_subjects(kb, kb.normalize(message))
-        normalized = " ".join([normalized, *(kb.subjects[s].aliases[0] for s in named)])
+        context = [part for part in sentences(message) if part != clause]
+        # A clause with a pronoun and no word but a facet's (« qui est à sa tête ? ») points at what the
+        # other sentences name, whoever they are about; other words name what its pronouns stand for
+        # (« ces réponses sont-elles exactes ? », « la France renforce sa coopération »).
+        facet_words = {w for phrase in kb.facet_triggers for w in phrase.split()}
+        anaphoric = is_anaphoric(normalized) and all(t in facet_words for t in content_tokens(normalized))
+        about = [part for part in context if anaphoric or not _IDENTITY_RE.search(part)]
+        subjects = {s for part in about for s in focused_subjects(kb, kb.normalize(part))}
+        named = [s for s in focused_subjects(kb, kb.normalize(message)) if kb.subjects[s].described or s in subjects]
+        carried = [kb.subjects[s].aliases[0] for s in named]
+        if anaphoric and not named:  # « On m'a parlé des pompiers. Qui est à sa tête ? »: « sa » is the pompiers'
+            carried = [t for part in about for t in content_tokens(kb.normalize(part))]
+        normalized = " ".join([normalized, *carried])
     return normalized, named
+
+
+# A sentence that says who asks (« Je suis policier », « Mon frère travaille à la douane », « I am a
+# journalist »): the institutions it names are the asker's, not what the question is about.
+_IDENTITY_RE = re.compile(
+    r"^\W*(?:(?:bonjour|bonsoir|salut|hello|hi)\W+)?(?:je suis|j['’]?\s?[ée]tais|je travaille|je bosse|"
+    r"je fais partie|nous sommes|nous travaillons|(?:mon|ma|mes|notre|nos)\s+\w+(?:\s+\w+)?\s+"
+    r"(?:est|sont|travaille|travaillent|bosse)|i am|i'm|i work|we are|my\s+\w+\s+(?:is|works)|أنا)\b",
+    re.IGNORECASE)

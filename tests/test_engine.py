@@ -203,6 +203,24 @@ def test_small_talk_and_questions_are_not_cut(engine: Engine, message: str, inte
         assert engine.reply(message).intent == intent
 
 
+@pytest.mark.parametrize(("message", "intent"), [
+    # Who asks names an institution the page does not describe; the question is about the page.
+    ("Je suis policier mauritanien et je dois écrire au service. À quelle adresse postale ?", "nouakchott.adresse"),
+    ("Ma cousine travaille à la gendarmerie. Quel est le numéro de fax du service ?", "nouakchott.fax"),
+    # A pronoun with nothing but a facet stands for what the other sentence names.
+    ("Je m'intéresse au SSI de Nouakchott. Qui est à sa tête ?", "nouakchott.chef"),
+    ("On m'a parlé des pompiers. Qui est à sa tête ?", None),  # the pompiers' head: not on the page
+    ("Je suis policier mauritanien. Qui est à sa tête ?", None),  # the police's, whoever asks
+    ("J'ai lu un article sur Interpol. Où se trouve son siège ?", None),
+])
+def test_who_asks_and_what_a_pronoun_stands_for(engine: Engine, message: str, intent: str | None) -> None:
+    reply = engine.reply(message)
+    if intent is None:
+        assert reply.status != ANSWERED, (reply.intent, reply.explanation.normalized)
+    else:
+        assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
+
+
 @pytest.mark.parametrize(("message", "kept"), [
     ("Pour le budget, combien coûte la DCI ?", "budget"),  # a word of no small talk: part of the question
     ("salut le bot, ça va ?", "salut"),  # small talk as a whole: nothing left out

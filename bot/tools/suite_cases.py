@@ -175,6 +175,31 @@ def paraphrase_cases(templates: dict[str, Any], bases: list[tuple[str, str]], rn
     return cases
 
 
+def identity_cases(templates: dict[str, Any], bases: list[tuple[str, str]], rng: random.Random) -> list[Case]:
+    """Put a sentence saying who asks, naming an institution the page does not describe, before clean questions."""
+    personas = templates["invariance"]["identity_personas"]
+    drawn = rng.sample(bases, min(len(bases), templates["sizes"]["identity"]))
+    return [Case("inv.identity", perturb.with_persona(text, rng, personas), base=text, origin=origin)
+            for text, origin in drawn]
+
+
+def directional_context_cases(kb: KnowledgeBase, templates: dict[str, Any], forms: dict[str, list[str]],
+                              rng: random.Random) -> list[Case]:
+    """Name a subject in a sentence, then ask about it by a pronoun: about the subject most intents are
+    about (the SSI of Nouakchott here), the clean question; about one the page does not describe, the
+    same question must not be answered."""
+    d = templates["directional"]
+    main = max(sorted(forms), key=lambda sid: sum(i.subject == sid for i in kb.intents.values()))
+    pairs = []
+    for frame in d["context_frames"]:
+        for question in d["context_questions"]:
+            base = f"{perturb.fill(frame, perturb.slots(forms[main][0]))} {question}"
+            for other in undescribed_forms(kb, templates):
+                pairs.append(Case("dir.context", f"{perturb.fill(frame, perturb.slots(other))} {question}",
+                                  base=base, origin=other))
+    return _draw_distinct(pairs, templates["sizes"]["directional_context"], rng)
+
+
 def typo_test(rate: float) -> str:
     """Return the name of the typo test at this rate ("inv.typos_05")."""
     return f"inv.typos_{round(rate * 100):02d}"
@@ -246,8 +271,10 @@ TESTS = (
     TestSpec("inv.politeness", "inv", "greeting and/or closing around the question"),
     TestSpec("inv.keywords", "inv", "reduced to its key words"),
     TestSpec("inv.paraphrase", "inv", "a word replaced by a synonym the data never uses"),
+    TestSpec("inv.identity", "inv", "a sentence saying who asks, naming an institution the page does not describe"),
     TestSpec("dir.facet", "dir", "facet swapped for one the page does not give: not answered"),
     TestSpec("dir.subject", "dir", "subject swapped for one the page does not describe: not answered"),
+    TestSpec("dir.context", "dir", "a subject the page does not describe, then a pronoun question: not answered"),
 )
 
 
@@ -267,6 +294,8 @@ def generate(kb: KnowledgeBase, templates: dict[str, Any], seed: int = DEFAULT_S
                                                is_new=lambda word: not set(kb.normalize(word).split()) <= known)
     cases["dir.facet"] = directional_facet_cases(kb, templates, forms, rng("dir.facet"))
     cases["dir.subject"] = directional_subject_cases(kb, templates, grid, rng("dir.subject"))
+    cases["inv.identity"] = identity_cases(templates, bases, rng("identity"))
+    cases["dir.context"] = directional_context_cases(kb, templates, forms, rng("dir.context"))
     rates = {typo_test(r) for r in templates["typos"]["rates"]}
     tests = [t for t in TESTS if not t.name.startswith("inv.typos_") or t.name in rates]
     tests += [TestSpec(name, "inv", f"typos on {name[-2:]} % of the words")
