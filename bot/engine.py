@@ -120,9 +120,10 @@ class Engine:
         params = matcher_params(self.config.matcher)
         matcher, model = fit_models_cached(kb, params, self.config.decision, paths.cache)
         examples = zip(matcher.examples_, [matcher.intent_ids_[i] for i in matcher.example_intent_], strict=True)
-        if model.silent_languages():
+        silent = model.silent_languages()
+        if silent:
             LOGGER.warning("the learned decision answers no question in %s: no out-of-fold probability reaches "
-                           "[decision] target_precision %g (see faqbot check)", ", ".join(model.silent_languages()),
+                           "[decision] target_precision %g (see faqbot check)", ", ".join(silent),
                            self.config.decision.target_precision)
         return _State(kb, matcher, Ranker(kb, matcher, self.config.decision), model,
                       small_talk(kb, examples, self.config.dialogue.small_talk_topics))

@@ -155,6 +155,11 @@ class KnowledgeBase:
         return PhraseFinder(self.facet_triggers)
 
     @cached_property
+    def facet_words(self) -> frozenset[str]:
+        """Return the words of the facet trigger phrases (« tete », « numero », « telephone »…)."""
+        return frozenset(w for phrase in self.facet_triggers for w in phrase.split())
+
+    @cached_property
     def topic_of_answer(self) -> dict[str, Topic]:
         """Return the (first) topic of each answer id."""
         topics: dict[str, Topic] = {}

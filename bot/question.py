@@ -30,6 +30,14 @@ _INTERROGATIVE_RE = re.compile(
     re.IGNORECASE)
 _MIN_CLAUSE_WORDS = 2  # a lone word ("Merci.") is never the asking clause
 
+# A sentence that says who asks (« Je suis policier », « Mon frère travaille à la douane », « I am a
+# journalist »): the institutions it names are the asker's, not what the question is about.
+_IDENTITY_RE = re.compile(
+    r"^\W*(?:(?:bonjour|bonsoir|salut|hello|hi)\W+)?(?:je suis|j['’]?\s?[ée]tais|je travaille|je bosse|"
+    r"je fais partie|nous sommes|nous travaillons|(?:mon|ma|mes|notre|nos)\s+\w+(?:\s+\w+)?\s+"
+    r"(?:est|sont|travaille|travaillent|bosse)|i am|i'm|i work|we are|my\s+\w+\s+(?:is|works)|أنا)\b",
+    re.IGNORECASE)
+
 
 def sentences(text: str) -> list[str]:
     """Split a message into sentences, keeping their end punctuation."""
@@ -137,8 +145,7 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
         # A clause with a pronoun and no word but a facet's (« qui est à sa tête ? ») points at what the
         # other sentences name, whoever they are about; other words name what its pronouns stand for
         # (« ces réponses sont-elles exactes ? », « la France renforce sa coopération »).
-        facet_words = {w for phrase in kb.facet_triggers for w in phrase.split()}
-        anaphoric = is_anaphoric(normalized) and all(t in facet_words for t in content_tokens(normalized))
+        anaphoric = is_anaphoric(normalized) and all(t in kb.facet_words for t in content_tokens(normalized))
         about = [part for part in context if anaphoric or not _IDENTITY_RE.search(part)]
         subjects = {s for part in about for s in focused_subjects(kb, kb.normalize(part))}
         named = [s for s in focused_subjects(kb, kb.normalize(message)) if kb.subjects[s].described or s in subjects]
@@ -148,11 +155,3 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
         normalized = " ".join([normalized, *carried])
     return normalized, named
 
-
-# A sentence that says who asks (« Je suis policier », « Mon frère travaille à la douane », « I am a
-# journalist »): the institutions it names are the asker's, not what the question is about.
-_IDENTITY_RE = re.compile(
-    r"^\W*(?:(?:bonjour|bonsoir|salut|hello|hi)\W+)?(?:je suis|j['’]?\s?[ée]tais|je travaille|je bosse|"
-    r"je fais partie|nous sommes|nous travaillons|(?:mon|ma|mes|notre|nos)\s+\w+(?:\s+\w+)?\s+"
-    r"(?:est|sont|travaille|travaillent|bosse)|i am|i'm|i work|we are|my\s+\w+\s+(?:is|works)|أنا)\b",
-    re.IGNORECASE)
