@@ -111,7 +111,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     acronym that the source document does not contain. Warnings (exit 0) deserve a look:
     repeated or near-duplicate examples, too few examples, answers no intent uses. Data that loads
     is then fitted (or read from the cache): the last lines say whether the SVM is fitted and
-    which answer threshold the decision learned.
+    which answer thresholds the decision learned, and warn if it answers nothing in a language.
     Example: faqbot check
              faqbot check --json
     """

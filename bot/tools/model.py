@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.engine import Engine
+from bot.language import DEFAULT_LANGUAGE
 from bot.matcher import OUT_OF_SCOPE
 
 
@@ -31,7 +32,7 @@ def format_model(summary: dict[str, Any]) -> str:
            f"the SVM is NOT fitted (intents x non-zero features over [matcher] classifier_budget = "
            f"{summary['classifier_budget']}, or classifier_weight = 0): scores are the similarity alone")
     others = ", ".join(f"{language} {threshold:.2f}" for language, threshold in summary["answer_thresholds"].items()
-                       if language not in ("*", "fr"))
+                       if language not in ("*", DEFAULT_LANGUAGE))
     text = (f"model: {summary['intents']} intents, {summary['examples']} examples, "
             f"{summary['out_of_scope_examples']} out-of-scope examples; {svm}\n"
             f"decision: answer above probability {summary['answer_threshold']:.2f}"
