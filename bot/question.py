@@ -154,4 +154,3 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
             carried = [t for part in about for t in content_tokens(kb.normalize(part))]
         normalized = " ".join([normalized, *carried])
     return normalized, named
-

@@ -65,7 +65,7 @@ def check_settings(config: Config, data: DataRead) -> list[Problem]:
              ("telegram", "contact_answer", (config.telegram.contact_answer,), set(data.answers), "answer"),
              ("telegram", "source_answer", (config.telegram.source_answer,), set(data.answers), "answer")]
     problems = []
-    config_lines = Lines().of(config.path)
+    config_lines = data.lines.of(config.path)  # read once, with the data files
     for section, key, values, known, kind in named:
         line = next((n for n, text in enumerate(config_lines, 1) if re.match(rf"\s*{key}\s*=", text)), None)
         for value in values:
