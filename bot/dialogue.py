@@ -69,9 +69,19 @@ class Conversation:
 
 
 def mentioned_subjects(kb: KnowledgeBase, normalized: str) -> list[str]:
-    """Return the subjects a normalised question names, in order of appearance."""
-    aliases = kb.subject_aliases
-    return list(dict.fromkeys(aliases[phrase] for _, _, phrase in kb.subject_finder.find(normalized)))
+    """Return the subjects a normalised question names, in order of appearance.
+
+    A subject named only by its people (« policiers », « gendarmes ») is not named when the question
+    names a described subject by its aliases: « les policiers français du SSI de Nouakchott » are the
+    SSI's people, not « la police nationale » the page does not describe. Alone (« combien de
+    policiers en France ? »), they name their subject.
+    """
+    aliases, subjects = kb.subject_aliases, kb.subjects
+    found = [(phrase, aliases[phrase]) for _, _, phrase in kb.subject_finder.find(normalized)]
+    people = {phrase for phrase, sid in found if phrase in subjects[sid].members}
+    if any(subjects[sid].described for phrase, sid in found if phrase not in people):
+        found = [(phrase, sid) for phrase, sid in found if phrase not in people]
+    return list(dict.fromkeys(sid for _, sid in found))
 
 
 def focused_subjects(kb: KnowledgeBase, normalized: str) -> list[str]:

@@ -38,6 +38,7 @@ _INTENTS_FILE_KEYS = {"topic": str, "intents": list, "subjects": dict, "facets":
 _SUBJECT_KEYS: dict[str, tuple[type, bool]] = {
     "name": (str, True), "aliases": (list, True), "described": (bool, False), "part_of": (str, False),
     "aliases_en": (list, False), "aliases_ar": (list, False),
+    "members": (list, False), "members_en": (list, False), "members_ar": (list, False),
 }
 _FACET_KEYS: dict[str, tuple[type, bool]] = {
     "triggers": (list, True), "exclusive": (bool, False), "triggers_en": (list, False), "triggers_ar": (list, False),
@@ -190,10 +191,15 @@ def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: d
             col.add(path, col.line_of(path, sid), sid, "subject defined twice")
         translated = {lang: _strings(col, path, sid, table, f"aliases_{lang}") for lang in TRANSLATED}
         aliases = tuple(map(str, table["aliases"])) + tuple(a for lang in TRANSLATED for a in translated[lang])
-        subjects[sid] = Subject(sid, table["name"], aliases, table.get("described", True), table.get("part_of", ""),
+        # Its people (« policiers », « police officers ») name a subject too, unless the question names
+        # a described subject they belong to (bot/dialogue.py, mentioned_subjects).
+        members = tuple(m for key in ("members", *(f"members_{lang}" for lang in TRANSLATED))
+                        for m in _strings(col, path, sid, table, key))
+        subjects[sid] = Subject(sid, table["name"], aliases + members, table.get("described", True),
+                                table.get("part_of", ""),
                                 {lang: subject_name(table["name"], names[0], lang)
                                  for lang, names in translated.items() if names},
-                                len(table["aliases"]))
+                                len(table["aliases"]), frozenset(members))
 
 
 def _read_intents(col: _Collector, folder: Path) -> tuple[
@@ -332,7 +338,8 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path, language: str = "fr")
     table = Lexicon(acronyms, synonyms, language)
     return KnowledgeBase(
         answers=answers, intents=intents, topics=tuple(topics), lexicon=table, acronyms=acronyms,
-        subjects={k: replace(s, aliases=tuple(normalize(a, table) for a in s.aliases)) for k, s in subjects.items()},
+        subjects={k: replace(s, aliases=tuple(normalize(a, table) for a in s.aliases),
+                             members=frozenset(normalize(m, table) for m in s.members)) for k, s in subjects.items()},
         facets={k: tuple(normalize(t, table) for t in v) for k, v in facets.items()},
         exclusive_facets=exclusive, out_of_scope=out_of_scope,
     )

@@ -92,3 +92,15 @@ def test_the_subject_takes_the_right_article_after_de(engine: Engine) -> None:
     replies = ask_all(engine, "qu'est-ce que le programme JUSSEC ?", "et son adresse mail ?")
     assert replies[1].status == FALLBACK
     assert "au sujet du programme JUSSEC" in replies[1].text
+
+
+def test_people_name_their_institution_only_without_a_described_subject(kb) -> None:
+    from bot.dialogue import mentioned_subjects
+
+    def named(text: str) -> list[str]:
+        return mentioned_subjects(kb, kb.normalize(text))
+
+    assert named("combien de policiers en France ?") == ["police"]
+    assert named("les policiers et les gendarmes du SSI de Nouakchott") == ["ssi_nouakchott"]
+    assert named("les gendarmes de la DCI et la police nationale") == ["dci", "police"]
+    assert named("how many police officers work for the DCI?") == ["dci"]

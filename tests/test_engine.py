@@ -221,6 +221,24 @@ def test_who_asks_and_what_a_pronoun_stands_for(engine: Engine, message: str, in
         assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
 
 
+@pytest.mark.parametrize(("message", "intent"), [
+    # Their people, with the described subject they belong to: that subject's answer.
+    ("Où se trouvent les bureaux des policiers français du SSI de Nouakchott ?", "nouakchott.localisation"),
+    ("Les gendarmes du SSI de Nouakchott ont leurs bureaux où ?", "nouakchott.localisation"),
+    ("Where are the offices of the French police officers of the SSI in Nouakchott?", "nouakchott.localisation"),
+    # Alone, or with the institution itself named, they still name what the page does not describe.
+    ("Combien y a-t-il de policiers en France ?", None),
+    ("Qui commande les gendarmes mauritaniens ?", None),
+    ("Combien de gendarmes compte la gendarmerie mauritanienne ?", None),
+])
+def test_the_people_of_a_described_subject_are_its_own(engine: Engine, message: str, intent: str | None) -> None:
+    reply = engine.reply(message)
+    if intent is None:
+        assert reply.status != ANSWERED, (reply.intent, reply.explanation.normalized)
+    else:
+        assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
+
+
 @pytest.mark.parametrize(("message", "kept"), [
     ("Pour le budget, combien coûte la DCI ?", "budget"),  # a word of no small talk: part of the question
     ("salut le bot, ça va ?", "salut"),  # small talk as a whole: nothing left out

@@ -116,6 +116,8 @@ name = "le service"
 aliases = ["service"]
 aliases_en = ["office"]
 aliases_ar = ["المصلحة"]
+members = ["agents"]
+members_en = ["officers"]
 
 [facets.telephone]
 triggers = ["telephone"]
@@ -148,7 +150,9 @@ def test_loader_reads_translations_and_merges_the_languages(tmp_path: Path) -> N
     assert intent.by_language["en"] == ("what is the phone number of the office",)
     assert len(intent.examples) == 3  # one matcher learns every language
     assert kb.subject_aliases[normalize("المصلحة")] == "service"
-    assert kb.subjects["service"].name_in("en") == "the office"
+    assert kb.subjects["service"].name_in("en") == "the office"  # its people do not name it
+    assert kb.subject_aliases["agents"] == kb.subject_aliases["officers"] == "service"
+    assert kb.subjects["service"].members == {"agents", "officers"}
     assert kb.facet_triggers["phone"] == kb.facet_triggers[normalize("هاتف")] == "telephone"
 
 
