@@ -94,7 +94,10 @@ _AR_STOPWORDS = """ما ماذا من هو هي هم في على عن الى إ�
 أي اي بعض كل عند لدى قد لا نعم هناك هنا أنا انا نحن انت أنت أعطني اعطني أخبرني اخبرني
 ال يعني تعني معنى ماهو ماهي شو ايش إيش شنو وش وين فين ليش علاش واش كيفاش بغيت ابغى أبغى عايز بدي
 حول بخصوص بشأن لو سمحت رجاء الرجاء اعرف أعرف معرفة قل قولي اخبرنا أخبرنا اعطنا أعطنا""".split()
-FOREIGN_STOPWORDS = frozenset(_EN_STOPWORDS) | frozenset(fold_arabic(w) for w in _AR_STOPWORDS)
+# « و » (and) is written joined to the next word: « وهل », « وما » are function words too. The light
+# stemmer leaves it when fewer than three letters would remain.
+FOREIGN_STOPWORDS = (frozenset(_EN_STOPWORDS) | frozenset(fold_arabic(w) for w in _AR_STOPWORDS)
+                     | frozenset("و" + fold_arabic(w) for w in _AR_STOPWORDS if not w.startswith("و")))
 
 # -- detection -----------------------------------------------------------------------------------
 # Function words seen as training text, so that « hello » or « the » decide even if no example uses them.
