@@ -14,18 +14,29 @@ _FOLLOW_UP_GLUE = frozenset({"et", "pour", "sur", "concernant", "alors", "ou", "
 _ANAPHORA = frozenset({"il", "elle", "ils", "elles", "son", "sa", "ses", "leur", "leurs", "lui", "y", "celui", "celle"})
 
 
-# "le premier", "le 3e", "le dernier": a position in the list the last answer gave.
+# "le premier", "le 3e", "le dernier", "the second one", « الأخير »: a position in the list the last
+# answer gave (normalised forms: Arabic folded, « الثالثة » is « ثالث »).
 _ORDINALS = {
     "premier": 1, "premiere": 1, "1er": 1, "1ere": 1, "1re": 1, "second": 2, "seconde": 2, "2nd": 2, "2nde": 2,
     **{word: n for n, word in enumerate(("deuxieme", "troisieme", "quatrieme", "cinquieme", "sixieme", "septieme",
                                          "huitieme", "neuvieme", "dixieme"), 2)},
     **{f"{n}{suffix}": n for n in range(2, 21) for suffix in ("e", "eme")},
     "dernier": -1, "derniere": -1,
+    **{word: n for n, word in enumerate(("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+                                         "ninth", "tenth"), 1)},
+    "1st": 1, "3rd": 3, **{f"{n}th": n for n in range(4, 21)}, "last": -1, "penultimate": -2,
+    **{word: n for n, word in enumerate(("اول", "ثاني", "ثالث", "رابع", "خامس", "سادس", "سابع", "ثامن", "تاسع",
+                                         "عاشر"), 1)},
+    "اولي": 1, "اخير": -1,
 }
+_BEFORE_LAST = frozenset({"avant", "before", "قبل"})  # "l'avant-dernier", « ما قبل الأخير »
 # Words that may come with the position without asking anything else ("le 2e de la liste").
 _LIST_WORDS = frozenset({"liste", "element", "elements", "point", "points", "ligne", "lignes", "entree", "cite",
                          "cites", "citee", "mentionne", "mentionnee", "enumere", "programme", "programmes",
-                         "membre", "membres", "poste", "postes", "avant", "ci", "dessus", "celui", "celle"})
+                         "membre", "membres", "poste", "postes", "avant", "ci", "dessus", "celui", "celle",
+                         "one", "ones", "list", "item", "items", "entry", "mentioned", "above", "program", "programs",
+                         "member", "members", "before",
+                         "قايم", "عنصر", "مذكور", "برنامج", "برامج", "احد", "قبل"})
 
 
 @dataclass
@@ -165,7 +176,7 @@ def list_position(normalized: str) -> int | None:
     if len(found) != 1 or [t for t in content_tokens(normalized) if t not in _ORDINALS and t not in _LIST_WORDS]:
         return None
     position = _ORDINALS[toks[found[0]]]
-    if position == -1 and found[0] > 0 and toks[found[0] - 1] == "avant":
+    if position == -1 and found[0] > 0 and toks[found[0] - 1] in _BEFORE_LAST:
         return -2  # "l'avant-dernier"
     return position
 

@@ -46,7 +46,7 @@ from bot.messages import LIST_SEPARATOR, bidi, message
 from bot.problems import KnowledgeError, Problem
 from bot.provenance import require_provenance
 from bot.question import SmallTalk, read_question, small_talk
-from bot.ranking import Ranker
+from bot.ranking import Ranker, vetoed
 from bot.reader import load_knowledge
 from bot.reply import Explanation, Reply, Suggestion
 from bot.text import of
@@ -298,6 +298,14 @@ class Engine:
             # the general name stands for the service of the conversation.
             favoured = [context[0], *(s for s in kb.ancestors(context[0]) if s not in named)]
         direct = self._match(state, question, normalized, favoured, explanation)
+        if items and direct.status == ANSWERED and direct.intent in items:
+            return direct  # another entry of the list being gone through (« and the aviation one? »)
+        if items and direct.status != ANSWERED and all(kb.subjects[s].described is False or s in {
+                kb.intents[i].subject for i in items} for s in named):
+            entry = self._named_entry(state, normalized, items)
+            if entry is not None:  # "and the aviation one?": the one entry of the list its words name
+                explanation.rule = f"entry {entry!r} of the list of {list_intent!r}, named by its words"
+                return self._answered(state, question, entry, _threshold(state), explanation)
         if context is None:
             return direct
         subject, last_facet = context
@@ -312,6 +320,25 @@ class Engine:
                 return self._answered(state, question, intent.id, _threshold(state), explanation)
         return direct
 
+    @staticmethod
+    def _named_entry(state: _State, normalized: str, items: tuple[str, ...]) -> str | None:
+        """Return the entry of a list that the question's words name, if exactly one does.
+
+        An entry is named by a key term it covers and no other entry does (« cocaine » names the
+        ALCAO programme among the SSI's programmes). The guard must not refuse it for a subject or a
+        datum it does not give: « combien coûte celui sur la cocaïne ? » names it, but the page has no
+        cost.
+        """
+        verdicts = {item: state.guard.check(normalized, item) for item in items}
+        uncovered = {item: set(v.uncovered) for item, v in verdicts.items()}
+        terms = set().union(*uncovered.values())
+        named = {item for term in terms for item in items
+                 if term not in uncovered[item] and all(term in uncovered[o] for o in items if o != item)}
+        if len(named) != 1:
+            return None
+        entry = named.pop()
+        return None if verdicts[entry].conflict or verdicts[entry].asked_uncovered else entry
+
     def _follow_up(self, state: _State, question: str, normalized: str, subject: str, last_intent: str,
                    direct: Reply, explanation: Explanation) -> Reply:
         """Answer a question that leans on the previous subject, or say the data has nothing on it."""
@@ -323,12 +350,14 @@ class Engine:
                 and state.guard.answer_says(normalized, last_intent)):
             explanation.rule = f"follow-up: the last answer ({last_intent!r}) says what is asked"
             return self._answered(state, question, last_intent, _threshold(state), explanation)
-        if direct.status == ANSWERED and kb.intents[direct.intent].subject in ("", subject):  # type: ignore[index]
-            return direct
+        answered_about = kb.intents[direct.intent].subject if direct.status == ANSWERED else None  # type: ignore[index]
+        if answered_about is not None and (answered_about in ("", subject) or subject in kb.ancestors(answered_about)):
+            return direct  # about the subject, or a part of it (« the one on cocaine » of the SSI's programmes)
         completed = f"{normalized} {kb.subjects[subject].aliases[0]}"
         ranking = state.ranker.rank(completed, [subject])
         intent = kb.intent_for(subject, facet) if facet else None
-        if intent is not None:
+        # « il a un numéro de portable perso ? »: the facet's answer must also cover the other words asked.
+        if intent is not None and not vetoed(state.guard.check(normalized, intent.id), state.model.max_uncovered):
             score = next((c.score for c in ranking.candidates if c.intent == intent.id), 0.0)
             explanation.rule = f"follow-up: facet {facet!r} of the conversation's subject {subject!r}"
             confidence = max(score, _threshold(state))

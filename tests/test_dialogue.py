@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from bot.dialogue import Conversation
 from bot.engine import ANSWERED, FALLBACK, Engine
 
@@ -62,6 +64,34 @@ def test_a_position_in_the_last_list_answers_that_entry(engine: Engine) -> None:
                       "et le dernier ?", "l'avant-dernier ?", "le 3e ?")
     assert [r.intent for r in replies] == ["nouakchott.programmes", "programme.jussec", "programme.mildt",
                                            "programme.alcao", "programme.asaca"]
+
+
+@pytest.mark.parametrize(("questions", "intents"), [
+    (("What programmes does the SSI of Nouakchott run?", "the second one", "and the last one?"),
+     ["nouakchott.programmes", "programme.aforma", "programme.mildt"]),
+    (("ما هي برامج مصلحة الأمن الداخلي في نواكشوط؟", "والثالث؟", "وما قبل الأخير؟"),
+     ["nouakchott.programmes", "programme.asaca", "programme.alcao"]),
+])
+def test_a_position_is_understood_in_english_and_arabic(engine: Engine, questions: tuple[str, ...],
+                                                        intents: list[str]) -> None:
+    assert [r.intent for r in ask_all(engine, *questions)] == intents
+
+
+def test_an_entry_of_the_last_list_is_named_by_its_words(engine: Engine) -> None:
+    en = ask_all(engine, "What programmes does the SSI of Nouakchott run?", "tell me more about the one on cocaine",
+                 "and the aviation one?", "how much did the one on cocaine cost?")
+    assert [r.intent for r in en[:3]] == ["nouakchott.programmes", "programme.alcao", "programme.asaca"]
+    assert en[3].status == FALLBACK  # it names the ALCAO, but the page gives no cost
+    fr = ask_all(engine, "Quels sont les programmes du SSI de Nouakchott ?",
+                 "et celui qui est financé par une mission interministérielle ?", "et celui sur la formation ?")
+    assert [r.intent for r in fr] == ["nouakchott.programmes", "programme.mildt", "programme.aforma"]
+
+
+def test_a_facet_follow_up_must_cover_the_other_words_asked(engine: Engine) -> None:
+    replies = ask_all(engine, "Qui est le chef du SSI de Nouakchott ?", "il a un numéro de portable perso ?",
+                      "et son numéro ?")
+    assert [r.status for r in replies] == [ANSWERED, FALLBACK, ANSWERED]
+    assert replies[2].intent == "nouakchott.telephone"
 
 
 def test_a_position_past_the_end_of_the_list_says_how_long_it_is(engine: Engine) -> None:
