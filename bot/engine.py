@@ -302,9 +302,13 @@ class Engine:
             return direct  # another entry of the list being gone through (« and the aviation one? »)
         if items and direct.status != ANSWERED and all(kb.subjects[s].described is False or s in {
                 kb.intents[i].subject for i in items} for s in named):
-            entry = self._named_entry(state, normalized, items)
+            entry, refused = self._named_entry(state, normalized, items)
             if entry is not None:  # "and the aviation one?": the one entry of the list its words name
                 explanation.rule = f"entry {entry!r} of the list of {list_intent!r}, named by its words"
+                if refused:  # « combien coûte celui sur la cocaïne ? »: the page has nothing on this about it
+                    explanation.rule += ": the guard refuses it"
+                    return self._nothing_about(state, question, kb.intents[entry].subject, direct.confidence,
+                                               explanation)
                 return self._answered(state, question, entry, _threshold(state), explanation)
         if context is None:
             return direct
@@ -321,13 +325,13 @@ class Engine:
         return direct
 
     @staticmethod
-    def _named_entry(state: _State, normalized: str, items: tuple[str, ...]) -> str | None:
-        """Return the entry of a list that the question's words name, if exactly one does.
+    def _named_entry(state: _State, normalized: str, items: tuple[str, ...]) -> tuple[str | None, bool]:
+        """Return the entry of a list that the question's words name, if exactly one does, and whether
+        the guard refuses it.
 
         An entry is named by a key term it covers and no other entry does (« cocaine » names the
-        ALCAO programme among the SSI's programmes). The guard must not refuse it for a subject or a
-        datum it does not give: « combien coûte celui sur la cocaïne ? » names it, but the page has no
-        cost.
+        ALCAO programme among the SSI's programmes). The guard refuses it for a subject or a datum it
+        does not give: « combien coûte celui sur la cocaïne ? » names it, but the page has no cost.
         """
         verdicts = {item: state.guard.check(normalized, item) for item in items}
         uncovered = {item: set(v.uncovered) for item, v in verdicts.items()}
@@ -335,9 +339,9 @@ class Engine:
         named = {item for term in terms for item in items
                  if term not in uncovered[item] and all(term in uncovered[o] for o in items if o != item)}
         if len(named) != 1:
-            return None
+            return None, False
         entry = named.pop()
-        return None if verdicts[entry].conflict or verdicts[entry].asked_uncovered else entry
+        return entry, verdicts[entry].conflict or verdicts[entry].asked_uncovered
 
     def _follow_up(self, state: _State, question: str, normalized: str, subject: str, last_intent: str,
                    direct: Reply, explanation: Explanation) -> Reply:
@@ -376,10 +380,15 @@ class Engine:
         if not facet and not pointing_back and not is_anaphoric(normalized):
             # « ??? », an insult, a lone word: nothing was asked about the subject, so say nothing of it.
             return self._fallback(state, question, decision.confidence, explanation)
-        language, named = _LANGUAGE.get(), kb.subjects[subject]
+        return self._nothing_about(state, question, subject, decision.confidence, explanation)
+
+    def _nothing_about(self, state: _State, question: str, subject: str, confidence: float,
+                       explanation: Explanation) -> Reply:
+        """Fall back saying that the data has nothing on what was asked about `subject`."""
+        language, named = _LANGUAGE.get(), state.kb.subjects[subject]
         name = of(named.name) if language == DEFAULT_LANGUAGE else named.name_in(language)
         text = _msg("not_for_subject", subject=name) + "\n" + self._help_line(state)
-        return Reply(question, FALLBACK, text, confidence=decision.confidence, explanation=explanation)
+        return Reply(question, FALLBACK, text, confidence=confidence, explanation=explanation)
 
     def _match(self, state: _State, question: str, normalized: str, named: list[str],
                explanation: Explanation) -> Reply:

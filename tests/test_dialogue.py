@@ -82,6 +82,7 @@ def test_an_entry_of_the_last_list_is_named_by_its_words(engine: Engine) -> None
                  "and the aviation one?", "how much did the one on cocaine cost?")
     assert [r.intent for r in en[:3]] == ["nouakchott.programmes", "programme.alcao", "programme.asaca"]
     assert en[3].status == FALLBACK  # it names the ALCAO, but the page gives no cost
+    assert "(ALCAO)" in en[3].text.splitlines()[0]  # « I do not have this information about … (ALCAO) »
     fr = ask_all(engine, "Quels sont les programmes du SSI de Nouakchott ?",
                  "et celui qui est financé par une mission interministérielle ?", "et celui sur la formation ?")
     assert [r.intent for r in fr] == ["nouakchott.programmes", "programme.mildt", "programme.aforma"]
