@@ -203,6 +203,15 @@ def test_small_talk_and_questions_are_not_cut(engine: Engine, message: str, inte
         assert engine.reply(message).intent == intent
 
 
+def assert_answers(engine: Engine, message: str, intent: str | None) -> None:
+    """Assert that `message` alone is answered with `intent`, or not answered when it is None."""
+    reply = engine.reply(message)
+    if intent is None:
+        assert reply.status != ANSWERED, (reply.intent, reply.explanation.normalized)
+    else:
+        assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
+
+
 @pytest.mark.parametrize(("message", "intent"), [
     # Who asks names an institution the page does not describe; the question is about the page.
     ("Je suis policier mauritanien et je dois écrire au service. À quelle adresse postale ?", "nouakchott.adresse"),
@@ -214,11 +223,7 @@ def test_small_talk_and_questions_are_not_cut(engine: Engine, message: str, inte
     ("J'ai lu un article sur Interpol. Où se trouve son siège ?", None),
 ])
 def test_who_asks_and_what_a_pronoun_stands_for(engine: Engine, message: str, intent: str | None) -> None:
-    reply = engine.reply(message)
-    if intent is None:
-        assert reply.status != ANSWERED, (reply.intent, reply.explanation.normalized)
-    else:
-        assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
+    assert_answers(engine, message, intent)
 
 
 @pytest.mark.parametrize(("message", "intent"), [
@@ -232,11 +237,7 @@ def test_who_asks_and_what_a_pronoun_stands_for(engine: Engine, message: str, in
     ("Combien de gendarmes compte la gendarmerie mauritanienne ?", None),
 ])
 def test_the_people_of_a_described_subject_are_its_own(engine: Engine, message: str, intent: str | None) -> None:
-    reply = engine.reply(message)
-    if intent is None:
-        assert reply.status != ANSWERED, (reply.intent, reply.explanation.normalized)
-    else:
-        assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
+    assert_answers(engine, message, intent)
 
 
 @pytest.mark.parametrize(("message", "kept"), [
