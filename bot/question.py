@@ -120,6 +120,20 @@ def small_talk(kb: KnowledgeBase, examples: Iterable[tuple[str, str]], topics: C
                      frozenset(t for t, n in first.items() if n > used[t]), frozenset(polite))
 
 
+# « ce genre de procédure », « cette affaire », « this kind of request »: a noun phrase pointing at
+# what the sentences before it described (« ce est », « ce que » are not).
+_DEMONSTRATIVES = frozenset({"cet", "cette", "ces", "this", "these", "such", "هذا", "هذه", "هولاء"})
+_NOT_AFTER_CE = frozenset({"est", "que", "qui", "dont", "etait", "sont", "soit", "serait", "sera", "ne", "se",
+                           "lui", "fut", "quoi"})
+
+
+def points_to_context(normalized: str) -> bool:
+    """Tell whether a clause has a demonstrative noun phrase (« ce genre de procédure », « this case »)."""
+    toks = normalized.split()
+    return any(t in _DEMONSTRATIVES or t == "ce" and i + 1 < len(toks) and toks[i + 1] not in _NOT_AFTER_CE
+               for i, t in enumerate(toks))
+
+
 def _content_words(kb: KnowledgeBase, text: str) -> list[str]:
     return [t for t in content_tokens(kb.normalize(text)) if len(t) > 2]
 
@@ -135,6 +149,8 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
     adresse écrire au SSI ? » asks about the SSI, not about the police. A clause that refers back by
     a pronoun keeps them all, and when the rest names no subject, its words: « qui est à sa tête ? »
     after « On m'a parlé des pompiers. » is about the pompiers, which the key-term guard then judges.
+    A clause with a demonstrative (« ce genre de procédure », « this kind of request ») keeps the
+    words of the other sentences that the data knows, but for the subjects they name.
     """
     clause = asking_clause(message,
                            is_filler=lambda part: all(t in politeness.words for t in _content_words(kb, part)))
@@ -152,5 +168,14 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
         carried = [kb.subjects[s].aliases[0] for s in named]
         if anaphoric and not named:  # « On m'a parlé des pompiers. Qui est à sa tête ? »: « sa » is the pompiers'
             carried = [t for part in about for t in content_tokens(kb.normalize(part))]
+        normalized = " ".join([normalized, *carried])
+    elif clause != message and points_to_context(normalized):
+        # « Un juge a lancé une commission rogatoire. Le SSI peut-il intervenir dans ce genre de
+        # procédure ? »: the data's words of the other sentences say what the demonstrative points at.
+        # The subjects it names are not carried: the clause says what it is about (« le SSI »).
+        toks = kb.normalize(" ".join(part for part in sentences(message) if part != clause)).split()
+        for start, end, _ in kb.subject_finder.find(" ".join(toks)):
+            toks[start:end] = [""] * (end - start)
+        carried = [t for t in dict.fromkeys(content_tokens(" ".join(toks))) if t in kb.known_words]
         normalized = " ".join([normalized, *carried])
     return normalized, named

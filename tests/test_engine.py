@@ -240,6 +240,24 @@ def test_the_people_of_a_described_subject_are_its_own(engine: Engine, message: 
     assert_answers(engine, message, intent)
 
 
+@pytest.mark.parametrize(("message", "intent"), [
+    # A demonstrative (« ce type de dossier », « this kind of procedure ») points at the sentence before.
+    ("Un mandat d'arrêt européen a été émis contre un suspect réfugié en Mauritanie. Le SSI a-t-il un rôle dans "
+     "ce type de dossier ?", "ssi.mandats"),
+    ("A French judge issued an international letter rogatory. Can the SSI help with this kind of procedure?",
+     "ssi.commissions_rogatoires"),
+    ("Les entreprises françaises de sécurité cherchent des marchés à l'export. Le SSI soutient-il ce genre "
+     "d'activité ?", "ssi.industrie"),
+    ("Je m'intéresse à la lutte contre le crime organisé. Le SSI de Nouakchott a-t-il quelqu'un pour ces "
+     "affaires ?", "nouakchott.officier_liaison"),
+    # What it points at is not on the page: still not answered.
+    ("Mon cousin a perdu son passeport. Le SSI peut-il m'aider dans cette situation ?", None),
+    ("On parle beaucoup du budget de la coopération. Combien coûte ce programme au SSI de Nouakchott ?", None),
+])
+def test_a_demonstrative_points_at_the_sentence_before(engine: Engine, message: str, intent: str | None) -> None:
+    assert_answers(engine, message, intent)
+
+
 @pytest.mark.parametrize(("message", "kept"), [
     ("Pour le budget, combien coûte la DCI ?", "budget"),  # a word of no small talk: part of the question
     ("salut le bot, ça va ?", "salut"),  # small talk as a whole: nothing left out
