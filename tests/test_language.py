@@ -71,7 +71,10 @@ def test_arabic_function_words_are_not_key_terms() -> None:
     assert content_tokens(normalize("what is the fax number")) == ["fax", "number"]
 
 
-@pytest.mark.parametrize("question", ["شو يعني DCI؟", "وين مكتب SSI لو سمحت", "ايش معنى ASI"])
+@pytest.mark.parametrize("question", ["شو يعني DCI؟", "وين مكتب SSI لو سمحت", "ايش معنى ASI",
+                                      # Hassaniya, Mauritania's Arabic: « شنهي » (what), « اللي » (which),
+                                      # « منين » (from where); « وهل » (and… ?) is « هل » with « و » joined.
+                                      "شنهي ذي DCI اللي عندكم؟", "منين مكتب SSI؟", "وهل مكتب ASI؟"])
 def test_arabic_question_words_as_people_type_them_are_not_key_terms(question: str) -> None:
     # « شو », « ايش » (what), « وين » (where), « يعني » (means), « لو سمحت » (please): dialect and
     # framing words that left an intent's examples « uncovered » and vetoed it.
