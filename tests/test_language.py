@@ -85,6 +85,8 @@ def test_arabic_question_words_as_people_type_them_are_not_key_terms(question: s
     ("when was the DCI set up, before or after 2010?", ["dci", "set", "2010"]),
     ("what's the SSI's fax? I don't have it", ["ssi", "fax"]),
     ("does France have attachés all over the world", ["france", "attaches", "world"]),
+    ("so what is the DCI anyway?", ["dci"]),  # casual fillers: « anyway », « the main guy », « exactly »
+    ("who is the main guy at the SSI, exactly?", ["ssi"]),
 ])
 def test_english_function_words_are_not_key_terms(question: str, key_terms: list[str]) -> None:
     assert content_tokens(normalize(question)) == key_terms
