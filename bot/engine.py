@@ -300,10 +300,11 @@ class Engine:
         direct = self._match(state, question, normalized, favoured, explanation)
         if items and direct.status == ANSWERED and direct.intent in items:
             return direct  # another entry of the list being gone through (« and the aviation one? »)
-        if items and direct.status != ANSWERED and all(kb.subjects[s].described is False or s in {
-                kb.intents[i].subject for i in items} for s in named):
+        entry_subjects = {kb.intents[i].subject for i in items}
+        if items and direct.status != ANSWERED and all(not kb.subjects[s].described or s in entry_subjects
+                                                       for s in named):
             entry, refused = self._named_entry(state, normalized, items)
-            if entry is not None:  # "and the aviation one?": the one entry of the list its words name
+            if entry is not None:  # « the one on cocaine »: the one entry of the list its words name
                 explanation.rule = f"entry {entry!r} of the list of {list_intent!r}, named by its words"
                 if refused:  # « combien coûte celui sur la cocaïne ? »: the page has nothing on this about it
                     explanation.rule += ": the guard refuses it"
