@@ -278,7 +278,7 @@ class Engine:
                     list_intent: str = "") -> Reply:
         """Decide how to answer a question, using the conversation's topic for follow-ups."""
         kb = state.kb
-        normalized, named = read_question(kb, question, state.small_talk)
+        normalized, named = read_question(kb, question, state.small_talk, state.guard.known_words)
         explanation = Explanation(normalized=normalized, subjects=list(named),
                                   context=tuple(context) if context else None)
         if not normalized.strip():  # « ??? », emoji only: no word to understand, nothing to borrow from context

@@ -107,6 +107,11 @@ class KeyTermGuard:
         self._stopword_memo: dict[str, bool] = {}
         self._corrected_memo: dict[str, str] = {}
 
+    @property
+    def known_words(self) -> frozenset[str]:
+        """Return the data's words: those of the intents' examples, titles and answers, in every language."""
+        return self._known.exact
+
     def clear_caches(self) -> None:
         """Forget the memoised per-question results (to measure how a new question is answered)."""
         for memo in (self._focus_memo, self._weight_memo, self._fuzzy_memo, self._exclusive_memo, self._identity_memo,

@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 
 from bot.language import DEFAULT_LANGUAGE
-from bot.text import Lexicon, PhraseFinder, content_tokens, normalize
+from bot.text import Lexicon, PhraseFinder, normalize
 
 
 @dataclass(frozen=True)
@@ -154,13 +154,6 @@ class KnowledgeBase:
     @cached_property
     def facet_finder(self) -> PhraseFinder:
         return PhraseFinder(self.facet_triggers)
-
-    @cached_property
-    def known_words(self) -> frozenset[str]:
-        """Return the content words of the examples and answers (titles and texts, every language)."""
-        texts = [e for intent in self.intents.values() for e in intent.examples]
-        texts += [t for a in self.answers.values() for t in (a.title, a.text, *a.titles.values(), *a.texts.values())]
-        return frozenset(w for text in texts for w in content_tokens(self.normalize(text)))
 
     @cached_property
     def facet_words(self) -> frozenset[str]:

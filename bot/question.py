@@ -138,7 +138,8 @@ def _content_words(kb: KnowledgeBase, text: str) -> list[str]:
     return [t for t in content_tokens(kb.normalize(text)) if len(t) > 2]
 
 
-def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = SmallTalk()) -> tuple[str, list[str]]:
+def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = SmallTalk(),
+                  known_words: Collection[str] = frozenset()) -> tuple[str, list[str]]:
     """Return the normalised asking clause of a message and the subjects it is about.
 
     The sentences around the question (a persona, thanks) are left out; a leading « Bonjour, une
@@ -150,7 +151,8 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
     a pronoun keeps them all, and when the rest names no subject, its words: « qui est à sa tête ? »
     after « On m'a parlé des pompiers. » is about the pompiers, which the key-term guard then judges.
     A clause with a demonstrative (« ce genre de procédure », « this kind of request ») keeps the
-    words of the other sentences that the data knows, but for the subjects they name.
+    words of the other sentences that are `known_words` (the data's: KeyTermGuard.known_words), but
+    for the subjects they name.
     """
     clause = asking_clause(message,
                            is_filler=lambda part: all(t in politeness.words for t in _content_words(kb, part)))
@@ -176,6 +178,6 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
         toks = kb.normalize(" ".join(part for part in sentences(message) if part != clause)).split()
         for start, end, _ in kb.subject_finder.find(" ".join(toks)):
             toks[start:end] = [""] * (end - start)
-        carried = [t for t in dict.fromkeys(content_tokens(" ".join(toks))) if t in kb.known_words]
+        carried = [t for t in dict.fromkeys(content_tokens(" ".join(toks))) if t in known_words]
         normalized = " ".join([normalized, *carried])
     return normalized, named
