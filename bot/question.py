@@ -150,7 +150,9 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
     adresse écrire au SSI ? » asks about the SSI, not about the police. A clause that refers back by
     a pronoun keeps them all, and when the rest names no subject, its words: « qui est à sa tête ? »
     after « On m'a parlé des pompiers. » is about the pompiers, which the key-term guard then judges.
-    A clause with a demonstrative (« ce genre de procédure », « this kind of request ») keeps the
+    A question of a facet alone after another question (« Le SSI a-t-il un fax ? Quel est le
+    numéro ? ») finishes it: both are read together. A clause with a demonstrative (« ce genre de
+    procédure », « this kind of request ») keeps the
     words of the other sentences that are `known_words` (the data's: KeyTermGuard.known_words), but
     for the subjects they name.
     """
@@ -158,6 +160,14 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
                            is_filler=lambda part: all(t in politeness.words for t in _content_words(kb, part)))
     normalized = politeness.without_closing(kb.normalize(clause))  # normalize() reads at most MAX_TEXT_CHARS
     named = focused_subjects(kb, normalized)
+    parts = sentences(message)
+    before = parts[parts.index(clause) - 1] if clause in parts[1:] else ""
+    if (not named and before.rstrip().endswith(("?", "؟")) and not is_anaphoric(normalized)
+            and all(t in kb.facet_words for t in content_tokens(normalized))):
+        # « Le SSI a-t-il un fax ? Quel est le numéro ? »: a question of a facet alone finishes the one
+        # just before it, which says what it is about.
+        normalized = " ".join([normalized, kb.normalize(before)])
+        return normalized, focused_subjects(kb, normalized)
     if clause != message and not named:
         context = [part for part in sentences(message) if part != clause]
         # A clause with a pronoun and no word but a facet's (« qui est à sa tête ? ») points at what the

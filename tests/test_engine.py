@@ -258,6 +258,18 @@ def test_a_demonstrative_points_at_the_sentence_before(engine: Engine, message: 
     assert_answers(engine, message, intent)
 
 
+@pytest.mark.parametrize(("message", "intent"), [
+    # A question of a facet alone finishes the question just before it.
+    ("Le SSI de Nouakchott a-t-il un fax ? Quel est le numéro ?", "nouakchott.fax"),
+    ("does the SSI in Nouakchott still have a fax? what's the number?", "nouakchott.fax"),
+    ("Le SSI a une adresse mail ? C'est laquelle ?", "nouakchott.courriel"),
+    ("Vous avez le salaire du chef du SSI ? Combien ?", None),
+])
+def test_a_question_of_a_facet_alone_finishes_the_one_before(engine: Engine, message: str,
+                                                              intent: str | None) -> None:
+    assert_answers(engine, message, intent)
+
+
 @pytest.mark.parametrize(("message", "kept"), [
     ("Pour le budget, combien coûte la DCI ?", "budget"),  # a word of no small talk: part of the question
     ("salut le bot, ça va ?", "salut"),  # small talk as a whole: nothing left out
