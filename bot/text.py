@@ -61,7 +61,8 @@ SMS_FORMS: Mapping[str, str] = {
     "adr": "adresse", "addresse": "adresse", "tph": "telephone", "teleph": "telephone",
     "adj": "adjoint", "cdt": "commandant", "cmdt": "commandant",
 }
-_SMS_BIGRAMS = {("e", "mail"): "courriel", ("e", "mails"): "courriel", ("y", "a"): "y a"}
+_SMS_BIGRAMS = {("e", "mail"): "courriel", ("e", "mails"): "courriel", ("y", "a"): "y a",
+                ("c", "est"): "ce est", ("c", "etait"): "ce etait"}  # « c est », typed without its apostrophe
 
 _DOTTED_ACRONYM_RE = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b\.?)?")
 _A_PLUS_RE = re.compile(r"\ba\+(?!\w)")

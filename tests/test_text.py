@@ -14,6 +14,7 @@ TABLE = Lexicon({
 @pytest.mark.parametrize(("raw", "expected"), [
     ("C koi la DCI ?", "ce est quoi la dci"),
     ("c'est quoi la D.C.I.", "ce est quoi la dci"),
+    ("c est quoi la DCI, c etait quand", "ce est quoi la dci ce etait quand"),  # « c' » without its apostrophe
     ("Qu'est-ce que la Direction de la Coopération Internationale ?", "que est ce que la dci"),
     ("les attachés de securite interieure", "les asi"),
     ("Le S.S.I. de Nouakchott", "le ssi de nouakchott"),
