@@ -169,7 +169,7 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
         normalized = " ".join([normalized, kb.normalize(before)])
         return normalized, focused_subjects(kb, normalized)
     if clause != message and not named:
-        context = [part for part in sentences(message) if part != clause]
+        context = [part for part in parts if part != clause]
         # A clause with a pronoun and no word but a facet's (« qui est à sa tête ? ») points at what the
         # other sentences name, whoever they are about; other words name what its pronouns stand for
         # (« ces réponses sont-elles exactes ? », « la France renforce sa coopération »).
@@ -185,7 +185,7 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
         # « Un juge a lancé une commission rogatoire. Le SSI peut-il intervenir dans ce genre de
         # procédure ? »: the data's words of the other sentences say what the demonstrative points at.
         # The subjects it names are not carried: the clause says what it is about (« le SSI »).
-        toks = kb.normalize(" ".join(part for part in sentences(message) if part != clause)).split()
+        toks = kb.normalize(" ".join(part for part in parts if part != clause)).split()
         for start, end, _ in kb.subject_finder.find(" ".join(toks)):
             toks[start:end] = [""] * (end - start)
         carried = [t for t in dict.fromkeys(content_tokens(" ".join(toks))) if t in known_words]
