@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -23,12 +24,13 @@ from bot.tools.suite_cases import (
     generate,
     grid_cells,
     load_templates,
+    slots,
     typo_test,
     undescribed_forms,
 )
 
 REPO = Path(__file__).resolve().parent.parent
-TEMPLATES = REPO / "tests" / "suite" / "templates.toml"
+TEMPLATES = {"fr": REPO / "tests" / "suite" / "templates.toml", "en": REPO / "tests" / "suite" / "templates_en.toml"}
 
 # CI gate: each test's rate on the shipped data, seed 11, must stay at or above its floor. Floors are
 # the rates last measured minus 0.02, not the issue's targets (inv >= 0.95, mft >= 0.97, dir >= 0.98):
@@ -55,8 +57,8 @@ TEMPLATES = REPO / "tests" / "suite" / "templates.toml"
 # with a word no intent uses: reverted.) inv.identity and dir.context were added on 2026-12-07 (commit
 # after 753df15) at 0.956 and 0.715 on the engine of that time, 0.975 and 0.927 once the reader kept
 # apart who asks and what a pronoun stands for; their floors are these minus 0.02.
-MAX_REPLIES = 6000  # about 5,800 distinct questions on the shipped data: the suite runs in seconds
-FLOORS = {
+MAX_REPLIES = 6500  # about 5,800 (French) and 6,200 (English) distinct questions: each suite runs in seconds
+FRENCH_FLOORS = {
     "mft.grid": 0.937,
     "inv.typos_05": 0.933,
     "inv.typos_10": 0.936,
@@ -70,11 +72,36 @@ FLOORS = {
     "dir.subject": 0.873,
     "dir.context": 0.907,
 }
+# The English suite (tests/suite/templates_en.toml, written on 2026-12-07 by someone who had not read the
+# intents' examples nor the evaluation sets), measured when it was added, on the engine of commit 1cc79ff:
+# grid 0.863 (240), typos 0.973 / 0.968 / 0.951 (693 each), persona 0.977, politeness 0.771, keywords
+# 0.959 (585), paraphrase 0.483 (302), identity 0.987 (155), dir.facet 0.993 (273), dir.subject 0.872
+# (289), dir.context 0.527 (110). Its floors are these minus 0.02.
+ENGLISH_FLOORS = {
+    "mft.grid": 0.843,
+    "inv.typos_05": 0.953,
+    "inv.typos_10": 0.948,
+    "inv.typos_15": 0.931,
+    "inv.persona": 0.957,
+    "inv.politeness": 0.751,
+    "inv.keywords": 0.939,
+    "inv.paraphrase": 0.463,
+    "inv.identity": 0.967,
+    "dir.facet": 0.973,
+    "dir.subject": 0.852,
+    "dir.context": 0.507,
+}
+FLOORS = {"fr": FRENCH_FLOORS, "en": ENGLISH_FLOORS}
+
+
+@pytest.fixture(scope="module", params=["fr", "en"])
+def language(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def templates() -> dict:
-    return load_templates(TEMPLATES)
+def templates(language: str) -> dict:
+    return load_templates(TEMPLATES[language])
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +110,8 @@ def suite(engine: Engine, templates: dict) -> Suite:
 
 
 @pytest.fixture(scope="module")
-def report(engine: Engine) -> SuiteReport:
-    return run_suite(engine, DEFAULT_SEED, TEMPLATES)
+def report(engine: Engine, language: str) -> SuiteReport:
+    return run_suite(engine, DEFAULT_SEED, TEMPLATES[language])
 
 
 # -- generation -----------------------------------------------------------------------------------------
@@ -99,7 +126,8 @@ def test_the_same_seed_gives_the_same_cases_and_another_seed_others(engine: Engi
 
 
 def test_every_test_has_cases_with_every_placeholder_filled(suite: Suite) -> None:
-    assert [t.name for t in suite.tests] == list(FLOORS)
+    assert [t.name for t in suite.tests] == list(FRENCH_FLOORS)
+    assert suite.language in ("fr", "en")
     for test in suite.tests:
         cases = suite.cases[test.name]
         assert len(cases) >= 100, test.name
@@ -119,7 +147,13 @@ def test_every_cell_of_the_grid_has_templates_and_cases(engine: Engine, template
     for case in grid:
         intent = kb.intents[case.intent]
         assert case.origin == f"{intent.subject} x {intent.facet}"
-        assert case.text == perturb.fill(case.template, perturb.slots(case.form))
+        assert case.text == perturb.fill(case.template, slots(templates, case.form))
+    forms = {c.form for c in grid}
+    if suite.language == "en":  # English forms: « the ASI », « the international cooperation directorate »
+        assert {"the SSI of Nouakchott", "the international cooperation directorate", "the ASI"} <= forms
+        assert not [f for f in forms if not f.startswith("the ") or perturb.article_of(f) or " de " in f], forms
+    else:
+        assert "la DCI" in forms and "le SSI de Nouakchott" in forms
 
 
 def _changed_words(case_text: str, base: str) -> list[tuple[str, str]]:
@@ -129,6 +163,7 @@ def _changed_words(case_text: str, base: str) -> list[tuple[str, str]]:
 
 
 def test_typo_noise_alters_ceil_rate_times_the_words(templates: dict, suite: Suite) -> None:
+    has_accents = any(strip_accents(c.base) != c.base for c in suite.cases[typo_test(0.05)])
     kinds: set[str] = set()
     sms = {v for v in templates["typos"]["sms"].values()}
     for rate in templates["typos"]["rates"]:
@@ -153,7 +188,7 @@ def test_typo_noise_alters_ceil_rate_times_the_words(templates: dict, suite: Sui
                 elif sorted(new) == sorted(old) and core:
                     kinds.add("swap")
         assert exact >= 0.9 * len(cases), rate  # fewer only when too few words can be altered
-    assert kinds == {"sms", "accents", "drop", "double", "swap"}
+    assert kinds == {"sms", "drop", "double", "swap"} | ({"accents"} if has_accents else set())
 
 
 def test_typo_rates_are_separate_tests_on_a_long_question() -> None:
@@ -210,7 +245,10 @@ def test_directional_cases_never_contain_the_original_facet_or_a_described_subje
         assert any(f.casefold() in case.text.casefold() for f in templates["directional"]["facets"]), case
     described = [alias for alias, sid in kb.subject_aliases.items() if kb.subjects[sid].described]
     others = undescribed_forms(kb, templates)
-    assert "la police nationale" in others and "le ministre" in others
+    if suite.language == "fr":
+        assert "la police nationale" in others and "le ministre" in others
+    else:
+        assert "the national police" in others and "the ministry of the interior" in others
     for case in suite.cases["dir.subject"]:
         normalized = kb.normalize(case.text)
         assert not [a for a in described if contains_phrase(normalized, a)], case
@@ -241,7 +279,9 @@ def test_the_suite_catches_wrong_expectations(engine: Engine, suite: Suite) -> N
 def test_ci_gate_each_rate_stays_above_its_floor(report: SuiteReport) -> None:
     assert report.replies <= MAX_REPLIES
     rates = {r.spec.name: (round(r.rate, 3), r.n) for r in report.results}
-    below = {name: rates[name] for name, floor in FLOORS.items() if rates[name][0] < floor}
+    floors = FLOORS[report.language]
+    assert set(floors) == set(rates)
+    below = {name: rates[name] for name, floor in floors.items() if rates[name][0] < floor}
     assert not below, f"below the floor: {below}; all rates: {rates}"
     assert all(r.n >= 100 for r in report.results), rates
 
@@ -254,13 +294,27 @@ def test_the_report_gives_a_table_failing_examples_and_json(report: SuiteReport)
         assert all(f"« {f['question']} »" in text for f in r.failures)
         assert len(r.failures) <= 5 and (r.failures or r.passed == r.n)
     data = json.loads(json.dumps(report_json(report), ensure_ascii=False))
-    assert [t["name"] for t in data["tests"]] == list(FLOORS)
+    assert [t["name"] for t in data["tests"]] == list(FRENCH_FLOORS)
+    assert data["language"] == report.language
     assert {t["target"] for t in data["tests"]} == {0.97, 0.95, 0.98}
     assert set(data["invariance_bases"]) == {"example", "template"}
 
 
 def test_faqbot_eval_suite_prints_the_same_figures(capsys, private_config: Path, report: SuiteReport) -> None:
-    assert cli.main(["eval", "--suite", "--json", "--config", str(private_config)]) == 0
+    assert cli.main(["eval", "--suite", "--lang", report.language, "--json", "--config", str(private_config)]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["seed"] == DEFAULT_SEED
+    assert data["seed"] == DEFAULT_SEED and data["language"] == report.language
     assert {t["name"]: t["passed"] for t in data["tests"]} == {r.spec.name: r.passed for r in report.results}
+
+
+def test_a_language_without_templates_is_one_clear_line(capsys, private_config: Path, tmp_path: Path) -> None:
+    (tmp_path / "suite").mkdir()
+    (tmp_path / "suite" / "templates.toml").write_bytes(TEMPLATES["fr"].read_bytes())
+    text = private_config.read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^evaluation\s*=\s*"[^"]*"', f"evaluation = {json.dumps(str(tmp_path / 'eval'))}", text)
+    config = private_config.parent / "config-without-english-suite.toml"
+    config.write_text(text, encoding="utf-8")
+    assert cli.main(["eval", "--suite", "--lang", "en", "--config", str(config)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: the suite's templates file {tmp_path / 'suite' / 'templates_en.toml'} is missing "
+                   "(templates found for: fr)")

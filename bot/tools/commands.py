@@ -41,7 +41,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from bot.tools.suite import suite_command
 
         return suite_command(command_engine(command_config(args), log_unanswered=False), args.seed, args.verbose,
-                             args.json)
+                             args.json, args.lang)
     from bot.tools.evaluation import EvaluationSetError, evaluate
     from bot.tools.tuning import analyse, analysis_json, format_report, plot_sweep
 

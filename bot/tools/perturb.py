@@ -149,10 +149,12 @@ def add_typos(text: str, rate: float, rng: random.Random, sms: Mapping[str, str]
 # -- wrappers and reductions -----------------------------------------------------------------------------
 
 def lower_first(text: str) -> str:
-    """Lowercase the first letter, unless the first word is an acronym ("SSI")."""
+    """Lowercase the first letter, unless the first word is an acronym ("SSI") or the English "I" ("I'd")."""
     first = text.split(maxsplit=1)[0] if text.strip() else ""
     core = "".join(c for c in first if c.isalpha())
-    return text if len(core) > 1 and core.isupper() else text[:1].lower() + text[1:]
+    if (len(core) > 1 and core.isupper()) or first == "I" or first.startswith(("I'", "I’")):
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def with_persona(text: str, rng: random.Random, personas: list[str]) -> str:

@@ -23,7 +23,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.tools.suite_cases import DEFAULT_SEED, Case, Suite, TestSpec, generate, load_templates, templates_path
+from bot.tools.suite_cases import (
+    DEFAULT_SEED,
+    Case,
+    Suite,
+    TestSpec,
+    generate,
+    load_templates,
+    suite_languages,
+    templates_path,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -66,6 +75,7 @@ class SuiteReport:
     replies: int
     seconds: float
     bases: dict[str, dict[str, int]]  # invariance clean questions by origin: drawn, answered
+    language: str = "fr"
 
     def result(self, name: str) -> TestResult:
         """Return the result of the test called `name`."""
@@ -131,11 +141,12 @@ def run(engine: Engine, suite: Suite, failures_kept: int = FAILURES_KEPT) -> Sui
     drawn = Counter(bases.values())
     answered = Counter(origin for base, origin in bases.items() if ask(base).status == ANSWERED)
     return SuiteReport(suite.seed, results, len(ask.replies), time.perf_counter() - started,
-                       {origin: {"drawn": drawn[origin], "answered": answered[origin]} for origin in sorted(drawn)})
+                       {origin: {"drawn": drawn[origin], "answered": answered[origin]} for origin in sorted(drawn)},
+                       suite.language)
 
 
 def run_suite(engine: Engine, seed: int = DEFAULT_SEED, templates: Path | None = None) -> SuiteReport:
-    """Generate the suite from the engine's data and the templates, and run it."""
+    """Generate the suite from the engine's data and the templates (the French ones by default), and run it."""
     data = load_templates(templates or templates_path(engine.config))
     kept = data.get("sizes", {}).get("failures_kept", FAILURES_KEPT)
     return run(engine, generate(engine.kb, data, seed), kept)
@@ -146,7 +157,8 @@ def run_suite(engine: Engine, seed: int = DEFAULT_SEED, templates: Path | None =
 def format_report(report: SuiteReport, verbose: bool = False) -> str:
     """Return the table of tests (n, rate, target), with failing examples when `verbose`."""
     b = report.bases
-    lines = [f"Behavioural suite, seed {report.seed}: {report.replies} replies in {report.seconds:.1f} s",
+    language = _LANGUAGE_NAMES.get(report.language, report.language)
+    lines = [f"Behavioural suite ({language}), seed {report.seed}: {report.replies} replies in {report.seconds:.1f} s",
              "Invariance base: clean questions the engine answers, "
              + " + ".join(f"{v['answered']} {_ORIGINS.get(k, k)} (of {v['drawn']} drawn)" for k, v in b.items()),
              "", f"{'test':<16} {'n':>5} {'rate':>6} {'target':>7}  {'':<5} what", "-" * 100]
@@ -165,12 +177,14 @@ def format_report(report: SuiteReport, verbose: bool = False) -> str:
 
 
 _ORIGINS = {"template": "grid template questions", "example": "intents' examples"}
+_LANGUAGE_NAMES = {"fr": "French", "en": "English", "ar": "Arabic"}
 
 
 def report_json(report: SuiteReport) -> dict[str, Any]:
     """Return the report as a JSON-ready dict (`faqbot eval --suite --json`)."""
     return {
-        "seed": report.seed, "replies": report.replies, "seconds": round(report.seconds, 2),
+        "seed": report.seed, "language": report.language, "replies": report.replies,
+        "seconds": round(report.seconds, 2),
         "invariance_bases": report.bases,
         "tests": [{"name": r.spec.name, "kind": r.spec.kind, "description": r.spec.description, "n": r.n,
                    "passed": r.passed, "rate": round(r.rate, 4), "target": r.target, "meets_target": r.meets,
@@ -178,11 +192,13 @@ def report_json(report: SuiteReport) -> dict[str, Any]:
     }
 
 
-def suite_command(engine: Engine, seed: int | None = None, verbose: bool = False, as_json: bool = False) -> int:
-    """Run the suite and print its report (`faqbot eval --suite`); return 0, or 1 without templates."""
-    path = templates_path(engine.config)
+def suite_command(engine: Engine, seed: int | None = None, verbose: bool = False, as_json: bool = False,
+                  language: str = "fr") -> int:
+    """Run the suite in `language` and print its report (`faqbot eval --suite`); return 0, or 1 without templates."""
+    path = templates_path(engine.config, language)
     if not path.is_file():
-        print(f"error: the suite's templates file {path} is missing", file=sys.stderr)
+        known = ", ".join(suite_languages(engine.config)) or "none"
+        print(f"error: the suite's templates file {path} is missing (templates found for: {known})", file=sys.stderr)
         return 1
     report = run_suite(engine, DEFAULT_SEED if seed is None else seed, path)
     if as_json:

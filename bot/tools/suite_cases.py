@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.language import is_arabic
 from bot.tools import perturb
 
 if TYPE_CHECKING:
@@ -22,9 +23,18 @@ if TYPE_CHECKING:
 DEFAULT_SEED = 11  # of the generated cases (`faqbot eval --suite --seed`)
 
 
-def templates_path(config: Config) -> Path:
-    """Return the suite's templates file, beside the evaluation set (tests/eval -> tests/suite/templates.toml)."""
-    return Path(config.paths.evaluation).parent / "suite" / "templates.toml"
+def templates_path(config: Config, language: str = "fr") -> Path:
+    """Return the suite's templates file, beside the evaluation set: tests/suite/templates.toml for the
+    data's language (French), tests/suite/templates_en.toml for English."""
+    name = "templates.toml" if language == "fr" else f"templates_{language}.toml"
+    return Path(config.paths.evaluation).parent / "suite" / name
+
+
+def suite_languages(config: Config) -> list[str]:
+    """Return the languages the suite has templates for, French first."""
+    folder = templates_path(config).parent
+    others = sorted(p.stem.removeprefix("templates_") for p in folder.glob("templates_*.toml"))
+    return ["fr", *others] if templates_path(config).is_file() else others
 
 
 def load_templates(path: Path) -> dict[str, Any]:
@@ -61,33 +71,73 @@ class Suite:
     tests: list[TestSpec]
     cases: dict[str, list[Case]]
     targets: dict[str, float]
+    language: str = "fr"
 
 
 # -- generation ------------------------------------------------------------------------------------------
 
+def language_of(templates: dict[str, Any]) -> str:
+    """Return the language the templates are written in (`language`, French by default)."""
+    return str(templates.get("language", "fr"))
+
+
+def slots(templates: dict[str, Any], form: str) -> dict[str, str]:
+    """Return the subject placeholders of one form, in the templates' language."""
+    return perturb.slots(form) if language_of(templates) == "fr" else {"the": form}
+
+
+def _facet_key(templates: dict[str, Any]) -> str:
+    """Return the placeholder of a facet's noun phrase in the frames: {facette}, or {facet} in English."""
+    return "facette" if language_of(templates) == "fr" else "facet"
+
+
 def subject_forms(kb: KnowledgeBase, templates: dict[str, Any], rng: random.Random) -> dict[str, list[str]]:
     """Return each described subject's forms: its name, then aliases drawn, with an article."""
-    skip = set(templates["aliases"]["skip"])
-    articles: dict[str, str] = templates["aliases"].get("article", {})
     acronyms = {a.casefold(): a for a in kb.acronyms}
     forms: dict[str, list[str]] = {}
     for sid in sorted(kb.subjects):
         subject = kb.subjects[sid]
         if not subject.described:
             continue
-        name = re.sub(r"\s*\([^)]*\)", "", subject.name).strip()
-        article = articles.get(sid, perturb.article_of(name))
+        name, usable = _name_and_aliases(kb, templates, sid, acronyms)
         seen = {kb.normalize(name)}
-        usable: list[str] = []
-        for alias in sorted(set(subject.aliases[:subject.french_aliases]) - skip):  # the templates are French
-            words = " ".join(acronyms.get(w, w) for w in alias.split())
-            form = perturb.with_article(article, words)
+        unique: list[str] = []
+        for form in usable:
             if kb.normalize(form) not in seen:
                 seen.add(kb.normalize(form))
-                usable.append(form)
-        take = min(len(usable), templates["sizes"]["forms_per_subject"] - 1)
-        forms[sid] = [name, *rng.sample(usable, take)]
+                unique.append(form)
+        take = min(len(unique), templates["sizes"]["forms_per_subject"] - 1)
+        forms[sid] = [name, *rng.sample(unique, take)]
     return forms
+
+
+def _name_and_aliases(kb: KnowledgeBase, templates: dict[str, Any], sid: str,
+                      acronyms: dict[str, str]) -> tuple[str, list[str]]:
+    """Return a subject's name in the templates' language and its aliases in that language, with an article.
+
+    French: the aliases of the `aliases` key, with the name's article (or the templates' `article`).
+    English: the `aliases_en` and the aliases made of acronyms only (« the DCI »), with « the » unless the
+    subject is in the templates' `no_article`. Arabic: the aliases made of acronyms only (« DCI »); its
+    `aliases_ar` are kept normalised (stemmed), not as people write them.
+    """
+    subject = kb.subjects[sid]
+    skip = set(templates["aliases"]["skip"])
+    language = language_of(templates)
+
+    def cased(alias: str) -> str:
+        return " ".join(acronyms.get(w, w) for w in alias.split())
+
+    if language == "fr":
+        name = re.sub(r"\s*\([^)]*\)", "", subject.name).strip()
+        article = templates["aliases"].get("article", {}).get(sid, perturb.article_of(name))
+        return name, [perturb.with_article(article, cased(a))
+                      for a in sorted(set(subject.aliases[:subject.french_aliases]) - skip)]
+    name = re.sub(r"\s*\([^)]*\)", "", subject.name_in(language)).strip()
+    article = "the " if language == "en" and sid not in templates["aliases"].get("no_article", []) else ""
+    translated = [a for a in subject.aliases[subject.french_aliases:]
+                  if language == "en" and a not in subject.members and not is_arabic(a)]
+    acronym_only = [a for a in subject.aliases if a.split() and all(w in acronyms for w in a.split())]
+    return name, [article + cased(a) for a in sorted(set(translated + acronym_only) - skip)]
 
 
 def facet_questions(templates: dict[str, Any], facet: str) -> list[str]:
@@ -95,14 +145,14 @@ def facet_questions(templates: dict[str, Any], facet: str) -> list[str]:
     entry = templates["facets"].get(facet, {})
     questions = list(entry.get("templates", []))
     if "noun" in entry:
-        questions += [perturb.fill(frame, {"facette": entry["noun"], **_keep_subject()})
+        questions += [perturb.fill(frame, {_facet_key(templates): entry["noun"], **_keep_subject(templates)})
                       for frame in templates["grid"]["frames"]]
     return questions
 
 
-def _keep_subject() -> dict[str, str]:
+def _keep_subject(templates: dict[str, Any]) -> dict[str, str]:
     """Return placeholder values that write the subject's placeholders back, to be filled later."""
-    return {key: "{" + key + "}" for key in ("le", "du", "au", "nu", "de_nu")}
+    return {key: "{" + key + "}" for key in slots(templates, "")}
 
 
 def grid_cells(kb: KnowledgeBase) -> list[tuple[str, str, str]]:
@@ -118,7 +168,7 @@ def grid_cases(kb: KnowledgeBase, templates: dict[str, Any], forms: dict[str, li
     for intent, subject, facet in grid_cells(kb):
         combos = [(q, form) for q in facet_questions(templates, facet) for form in forms[subject]]
         for question, form in rng.sample(combos, min(len(combos), templates["sizes"]["cases_per_cell"])):
-            cases.append(Case("mft.grid", perturb.fill(question, perturb.slots(form)), intent=intent,
+            cases.append(Case("mft.grid", perturb.fill(question, slots(templates, form)), intent=intent,
                               origin=f"{subject} x {facet}", template=question, form=form))
     return cases
 
@@ -129,9 +179,11 @@ def invariance_bases(kb: KnowledgeBase, templates: dict[str, Any], grid: list[Ca
     sizes = templates["sizes"]
     drawn = rng.sample(grid, min(len(grid), sizes["invariance_templates"]))
     excluded = set(templates["invariance"]["exclude_topics"])
-    # The perturbations (personas, greetings, SMS forms) are written in the data's language: translated
-    # examples are not drawn (adding some used to change which questions every test was made of).
-    examples = sorted({e for i in kb.intents.values() if i.topic not in excluded for e in i.own_examples})
+    # The perturbations (personas, greetings, SMS forms) are written in the templates' language: only the
+    # examples of that language are drawn.
+    language = language_of(templates)
+    examples = sorted({e for i in kb.intents.values() if i.topic not in excluded
+                       for e in (i.own_examples if language == "fr" else i.by_language.get(language, ()))})
     bases = [(c.text, "template") for c in drawn]
     bases += [(e, "example") for e in rng.sample(examples, min(len(examples), sizes["invariance_examples"]))]
     return list(dict.fromkeys(bases))
@@ -193,9 +245,9 @@ def directional_context_cases(kb: KnowledgeBase, templates: dict[str, Any], form
     pairs = []
     for frame in d["context_frames"]:
         for question in d["context_questions"]:
-            base = f"{perturb.fill(frame, perturb.slots(forms[main][0]))} {question}"
+            base = f"{perturb.fill(frame, slots(templates, forms[main][0]))} {question}"
             for other in undescribed_forms(kb, templates):
-                pairs.append(Case("dir.context", f"{perturb.fill(frame, perturb.slots(other))} {question}",
+                pairs.append(Case("dir.context", f"{perturb.fill(frame, slots(templates, other))} {question}",
                                   base=base, origin=other))
     return _draw_distinct(pairs, templates["sizes"]["directional_context"], rng)
 
@@ -228,9 +280,9 @@ def directional_facet_cases(kb: KnowledgeBase, templates: dict[str, Any], forms:
         words = facet_words(kb, templates, facet)
         for frame in templates["grid"]["frames"]:
             for form in forms[subject]:
-                original = perturb.fill(frame, {"facette": noun, **perturb.slots(form)})
+                original = perturb.fill(frame, {_facet_key(templates): noun, **slots(templates, form)})
                 for other in templates["directional"]["facets"]:
-                    text = perturb.fill(frame, {"facette": other, **perturb.slots(form)})
+                    text = perturb.fill(frame, {_facet_key(templates): other, **slots(templates, form)})
                     if not any(contains_phrase(kb.normalize(text), w) for w in words):
                         pairs.append(Case("dir.facet", text, base=original, origin=f"{subject} x {facet}"))
     return _draw_distinct(pairs, templates["sizes"]["directional_facet"], rng)
@@ -244,7 +296,7 @@ def _draw_distinct(cases: list[Case], size: int, rng: random.Random) -> list[Cas
 
 def undescribed_forms(kb: KnowledgeBase, templates: dict[str, Any]) -> list[str]:
     """Return the subjects the page does not describe: the data's own, then the templates' list."""
-    own = [s.name for _, s in sorted(kb.subjects.items()) if not s.described]
+    own = [s.name_in(language_of(templates)) for _, s in sorted(kb.subjects.items()) if not s.described]
     return list(dict.fromkeys(own + templates["directional"]["subjects"]))
 
 
@@ -255,7 +307,7 @@ def directional_subject_cases(kb: KnowledgeBase, templates: dict[str, Any], grid
     pairs: list[Case] = []
     for case in grid:
         for other in undescribed_forms(kb, templates):
-            text = perturb.fill(case.template, perturb.slots(other))
+            text = perturb.fill(case.template, slots(templates, other))
             normalized = kb.normalize(text)
             if not any(contains_phrase(normalized, alias) for alias in described):
                 pairs.append(Case("dir.subject", text, base=case.text, origin=other))
@@ -300,4 +352,4 @@ def generate(kb: KnowledgeBase, templates: dict[str, Any], seed: int = DEFAULT_S
     tests = [t for t in TESTS if not t.name.startswith("inv.typos_") or t.name in rates]
     tests += [TestSpec(name, "inv", f"typos on {name[-2:]} % of the words")
               for name in sorted(rates - {t.name for t in TESTS})]
-    return Suite(seed, tests, cases, dict(templates["targets"]))
+    return Suite(seed, tests, cases, dict(templates["targets"]), language_of(templates))
