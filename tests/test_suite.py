@@ -30,7 +30,8 @@ from bot.tools.suite_cases import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-TEMPLATES = {"fr": REPO / "tests" / "suite" / "templates.toml", "en": REPO / "tests" / "suite" / "templates_en.toml"}
+TEMPLATES = {"fr": REPO / "tests" / "suite" / "templates.toml", "en": REPO / "tests" / "suite" / "templates_en.toml",
+             "ar": REPO / "tests" / "suite" / "templates_ar.toml"}
 
 # CI gate: each test's rate on the shipped data, seed 11, must stay at or above its floor. Floors are
 # the rates last measured minus 0.02, not the issue's targets (inv >= 0.95, mft >= 0.97, dir >= 0.98):
@@ -91,10 +92,29 @@ ENGLISH_FLOORS = {
     "dir.subject": 0.852,
     "dir.context": 0.507,
 }
-FLOORS = {"fr": FRENCH_FLOORS, "en": ENGLISH_FLOORS}
+# The Arabic suite (tests/suite/templates_ar.toml, written the same day by another helper under the same
+# rules; its forms are the subjects' Arabic names and acronyms), measured on the engine of commit 2ee12d5:
+# grid 0.698 (238), typos 0.875 / 0.849 / 0.818 (649 each), persona 0.972, politeness 0.642, keywords
+# 0.985 (522), paraphrase 0.463 (242), identity 0.939 (147), dir.facet 0.932 (220), dir.subject 0.898
+# (246), dir.context 0.776 (107). Its floors are these minus 0.02.
+ARABIC_FLOORS = {
+    "mft.grid": 0.678,
+    "inv.typos_05": 0.855,
+    "inv.typos_10": 0.829,
+    "inv.typos_15": 0.798,
+    "inv.persona": 0.952,
+    "inv.politeness": 0.622,
+    "inv.keywords": 0.965,
+    "inv.paraphrase": 0.443,
+    "inv.identity": 0.919,
+    "dir.facet": 0.912,
+    "dir.subject": 0.878,
+    "dir.context": 0.756,
+}
+FLOORS = {"fr": FRENCH_FLOORS, "en": ENGLISH_FLOORS, "ar": ARABIC_FLOORS}
 
 
-@pytest.fixture(scope="module", params=["fr", "en"])
+@pytest.fixture(scope="module", params=["fr", "en", "ar"])
 def language(request: pytest.FixtureRequest) -> str:
     return request.param
 
@@ -127,7 +147,7 @@ def test_the_same_seed_gives_the_same_cases_and_another_seed_others(engine: Engi
 
 def test_every_test_has_cases_with_every_placeholder_filled(suite: Suite) -> None:
     assert [t.name for t in suite.tests] == list(FRENCH_FLOORS)
-    assert suite.language in ("fr", "en")
+    assert suite.language in FLOORS
     for test in suite.tests:
         cases = suite.cases[test.name]
         assert len(cases) >= 100, test.name
@@ -152,6 +172,9 @@ def test_every_cell_of_the_grid_has_templates_and_cases(engine: Engine, template
     if suite.language == "en":  # English forms: « the ASI », « the international cooperation directorate »
         assert {"the SSI of Nouakchott", "the international cooperation directorate", "the ASI"} <= forms
         assert not [f for f in forms if not f.startswith("the ") or perturb.article_of(f) or " de " in f], forms
+    elif suite.language == "ar":  # Arabic forms: the subjects' Arabic names, and acronyms (« ASI »)
+        assert {"مديرية التعاون الدولي", "مصلحة الأمن الداخلي في نواكشوط"} <= forms
+        assert {"ASI", "SSI"} & forms
     else:
         assert "la DCI" in forms and "le SSI de Nouakchott" in forms
 
@@ -215,7 +238,7 @@ def test_persona_politeness_and_key_words_keep_the_question(templates: dict, sui
         words = case.text.split()
         assert 2 <= len(words) < len(case.base.split()) + 1, case
         assert all(w.casefold() not in stopwords and w.casefold() in case.base.casefold() for w in words), case
-        assert "?" not in case.text
+        assert "?" not in case.text and "؟" not in case.text
 
 
 def test_a_paraphrase_changes_one_word_for_a_synonym_the_data_never_uses(engine: Engine, templates: dict,
@@ -228,9 +251,9 @@ def test_a_paraphrase_changes_one_word_for_a_synonym_the_data_never_uses(engine:
     assert len(cases) >= 100
     for case in cases:
         before, after = case.base.split(), case.text.split()
-        changed = [(b, a) for b, a in zip(before, after, strict=False) if b != a]
-        assert changed, case
-        new = " ".join(after[after.index(changed[0][1]):][:len(after) - len(before) + 1])
+        first = next((i for i, (b, a) in enumerate(zip(before, after, strict=False)) if b != a), None)
+        assert first is not None, case
+        new = " ".join(after[first:first + len(after) - len(before) + 1])
         assert new in synonyms or any(new.startswith(w) for w in synonyms), case
         assert not set(engine.kb.normalize(new).split()) <= known, case  # the data never uses it
 
@@ -245,10 +268,9 @@ def test_directional_cases_never_contain_the_original_facet_or_a_described_subje
         assert any(f.casefold() in case.text.casefold() for f in templates["directional"]["facets"]), case
     described = [alias for alias, sid in kb.subject_aliases.items() if kb.subjects[sid].described]
     others = undescribed_forms(kb, templates)
-    if suite.language == "fr":
-        assert "la police nationale" in others and "le ministre" in others
-    else:
-        assert "the national police" in others and "the ministry of the interior" in others
+    expected = {"fr": ["la police nationale", "le ministre"], "ar": ["الشرطة", "وزارة الداخلية"],
+                "en": ["the national police", "the ministry of the interior"]}[suite.language]
+    assert set(expected) <= set(others)
     for case in suite.cases["dir.subject"]:
         normalized = kb.normalize(case.text)
         assert not [a for a in described if contains_phrase(normalized, a)], case
@@ -263,8 +285,12 @@ def test_the_suite_stays_within_its_budget_of_replies(suite: Suite) -> None:
 
 # -- running and the CI gate ------------------------------------------------------------------------------
 
-def test_the_suite_catches_wrong_expectations(engine: Engine, suite: Suite) -> None:
-    """Rotated intents fail the grid; directional pairs asked the other way round fail: the rates can drop."""
+def test_the_suite_catches_wrong_expectations(engine: Engine) -> None:
+    """Rotated intents fail the grid; directional pairs asked the other way round fail: the rates can drop.
+
+    On the French suite, whose grid is answered (the runner is the same for every language).
+    """
+    suite = generate(engine.kb, load_templates(TEMPLATES["fr"]), DEFAULT_SEED)
     grid = suite.cases["mft.grid"][:40]
     intents = [c.intent for c in grid]
     rotated = [dataclasses.replace(c, intent=i) for c, i in zip(grid, intents[7:] + intents[:7], strict=True)]
@@ -300,6 +326,7 @@ def test_the_report_gives_a_table_failing_examples_and_json(report: SuiteReport)
     assert set(data["invariance_bases"]) == {"example", "template"}
 
 
+@pytest.mark.parametrize("language", ["en"], indirect=True)  # the command is the same in every language
 def test_faqbot_eval_suite_prints_the_same_figures(capsys, private_config: Path, report: SuiteReport) -> None:
     assert cli.main(["eval", "--suite", "--lang", report.language, "--json", "--config", str(private_config)]) == 0
     data = json.loads(capsys.readouterr().out)

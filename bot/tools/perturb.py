@@ -197,7 +197,7 @@ def key_words(text: str, stopwords: frozenset[str]) -> str | None:
     """Reduce a question to its key words ("Qui dirige le SSI ?" -> "qui dirige SSI"); None if < 2 remain."""
     kept: list[str] = []
     for token in WORD_RE.findall(text):
-        word = token.strip("?!.,;:()«»\"").replace("’", "'")
+        word = token.strip("?!.,;:()«»\"؟،؛").replace("’", "'")
         if not word or word.casefold() in stopwords:
             continue
         word = _INVERSION_RE.sub("", word)
