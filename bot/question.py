@@ -86,6 +86,11 @@ class SmallTalk:
     openers: frozenset[str] = frozenset()
     vocabulary: frozenset[str] = frozenset()
 
+    def is_formula(self, words: Collection[str]) -> bool:
+        """Tell whether content words make a politeness formula: none (« Hello, »), or small talk's only,
+        one of them at least used by small talk alone (« good morning »: « good » is in questions too)."""
+        return all(w in self.vocabulary for w in words) and (not words or any(w in self.words for w in words))
+
     def without_closing(self, normalized: str) -> str:
         """Drop a closing formula glued to the end of a question (« adresse du ssi merci beaucoup »).
 
@@ -157,7 +162,7 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
     for the subjects they name.
     """
     clause = asking_clause(message,
-                           is_filler=lambda part: all(t in politeness.words for t in _content_words(kb, part)))
+                           is_filler=lambda part: politeness.is_formula(_content_words(kb, part)))
     normalized = politeness.without_closing(kb.normalize(clause))  # normalize() reads at most MAX_TEXT_CHARS
     named = focused_subjects(kb, normalized)
     parts = sentences(message)

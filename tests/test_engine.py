@@ -178,6 +178,15 @@ def test_the_words_only_small_talk_uses_are_politeness(kb: KnowledgeBase) -> Non
     assert small_talk(kb, examples, ()).words == frozenset()
 
 
+def test_a_politeness_formula_has_a_word_only_small_talk_uses() -> None:
+    from bot.question import SmallTalk
+
+    polite = SmallTalk(words=frozenset({"morning"}), vocabulary=frozenset({"good", "morning"}))
+    assert polite.is_formula(["good", "morning"]) and polite.is_formula([])
+    assert not polite.is_formula(["good"])  # « good » alone says something: « good question, who… »
+    assert not polite.is_formula(["good", "fax"])
+
+
 @pytest.mark.parametrize(("message", "intent"), [
     ("Salut, j'ai une petite question : où se trouve le SSI de Nouakchott ?", "nouakchott.localisation"),
     ("Bonsoir, petite question svp : le fax du SSI de Nouakchott ?", "nouakchott.fax"),
@@ -186,6 +195,9 @@ def test_the_words_only_small_talk_uses_are_politeness(kb: KnowledgeBase) -> Non
     ("le numéro de fax du SSI de Nouakchott merci infiniment", "nouakchott.fax"),
     ("qui dirige le SSI de Nouakchott thanks a lot", "nouakchott.chef"),
     ("adresse postale du SSI de Nouakchott bonne fin de journée", "nouakchott.adresse"),
+    # A greeting with a word questions use too (« good »), and one only greetings use (« afternoon »).
+    ("Good afternoon, who is the head of the SSI in Nouakchott?", "nouakchott.chef"),
+    ("Good afternoon, what is the fax number of the SSI in Nouakchott?", "nouakchott.fax"),
 ])
 def test_politeness_around_the_question_is_left_out(engine: Engine, message: str, intent: str) -> None:
     reply = engine.reply(message)

@@ -84,7 +84,7 @@ ENGLISH_FLOORS = {
     "inv.typos_10": 0.948,
     "inv.typos_15": 0.931,
     "inv.persona": 0.957,
-    "inv.politeness": 0.751,
+    "inv.politeness": 0.818,  # 0.838 once a greeting may use a word questions use too (« good morning »)
     "inv.keywords": 0.939,
     "inv.paraphrase": 0.463,
     "inv.identity": 0.967,
