@@ -26,8 +26,15 @@ _INTERROGATIVE_RE = re.compile(
     r"\b(?:qu(?:i|e|oi|el(?:le)?s?|and)|o[uù]|comment|combien|pourquoi|est-ce|pouvez|pourriez|"
     r"j'aimerais|je voudrais|je cherche|je souhaite|parlez|expliquez|dites|donnez|indiquez|"
     r"what|who|where|when|how|which|why|can you|could you|tell me|give me|i need|i'd like|i would like)\b"
-    r"|[؟]|(?:^|\s)(?:ما|ماذا|من|أين|متى|كيف|هل|كم|لماذا)(?:\s|$)",
+    r"|[؟]",
     re.IGNORECASE)
+# Words that ask when they open a sentence or a clause: requests (« I want the fax… », « أريد معرفة… » I want
+# to know, « أبحث عن… » I am looking for, « أخبرني » tell me; not « حدثني », also « he told me ») and the
+# Arabic interrogatives, which are other words inside a sentence (« من » who / from, « ما » what / not:
+# « واحد من أصحابي قال لي… », one of my friends told me…).
+_OPENING_ASK_RE = re.compile(
+    r"(?:^|[,:،؛])\W*(?:i want|i'm looking for|i am looking for|(?:ما|ماذا|من|أين|متى|كيف|هل|كم|لماذا|أريد|اريد|"
+    r"أود|اود|أبحث|ابحث|أرغب|ارغب|أخبرني|اخبرني|أعطني|اعطني|عرفني|اشرح)(?:\s|$))", re.IGNORECASE)
 _MIN_CLAUSE_WORDS = 2  # a lone word ("Merci.") is never the asking clause
 
 # A sentence that says who asks (« Je suis policier », « Mon frère travaille à la douane », « I am a
@@ -37,6 +44,11 @@ _IDENTITY_RE = re.compile(
     r"je fais partie|nous sommes|nous travaillons|(?:mon|ma|mes|notre|nos)\s+\w+(?:\s+\w+)?\s+"
     r"(?:est|sont|travaille|travaillent|bosse)|i am|i'm|i work|we are|my\s+\w+\s+(?:is|works)|أنا)\b",
     re.IGNORECASE)
+
+
+def asks(sentence: str) -> bool:
+    """Tell whether a sentence has a word that asks (« qui », « how », « هل »…, « I want », « أريد »)."""
+    return bool(_INTERROGATIVE_RE.search(sentence) or _OPENING_ASK_RE.search(sentence))
 
 
 def sentences(text: str) -> list[str]:
@@ -59,12 +71,12 @@ def asking_clause(text: str, is_filler: Callable[[str], bool]) -> str:
     if len(parts) >= 2:
         usable = [p for p in parts if len(p.split()) >= _MIN_CLAUSE_WORDS] or parts
         asking = ([p for p in usable if p.rstrip().endswith(("?", "؟"))]
-                  or [p for p in usable if _INTERROGATIVE_RE.search(p)])
+                  or [p for p in usable if asks(p)])
         clause = asking[-1] if asking else ([p for p in usable if not is_filler(p)] or usable)[-1]
     while True:
         head, sep, rest = _LEADING_FILLER_RE.match(clause).groups()  # type: ignore[union-attr]
         if (not sep or len(rest.split()) < _MIN_CLAUSE_WORDS or not is_filler(head) or is_filler(rest)
-                or _INTERROGATIVE_RE.search(head)):
+                or asks(head)):
             return clause  # « salut le bot, ça va ? » is small talk as a whole: nothing to leave out
         clause = rest
 

@@ -33,6 +33,13 @@ def count_words(part: str) -> int:
     ("Je prépare un mémoire sur la coopération policière internationale. organigramme du service",
      "organigramme du service"),
     ("Je découvre le sujet. coordonnées complètes du service. Merci beaucoup.", "coordonnées complètes du service."),
+    # A request that opens a sentence asks; a closing after it does not.
+    ("I want the postal address of the service. Have a nice weekend, and thank you.",
+     "I want the postal address of the service."),
+    ("أريد عنوان المصلحة البريدي. أتمنى لكم أسبوعا سعيدا وشكرا لكم.", "أريد عنوان المصلحة البريدي."),
+    # Inside a sentence, « من » is « of » and « أبحث » tells a story: the question is the sentence after.
+    ("سمعت عنكم من زميلي في العمل. رقم فاكس المصلحة", "رقم فاكس المصلحة"),
+    ("كنت أبحث عن الموضوع في المكتبة. ميزانية المصلحة", "ميزانية المصلحة"),
 ])
 def test_asking_clause(message: str, clause: str) -> None:
     assert asking_clause(message, lambda part: count_words(part) == 0) == clause
