@@ -10,8 +10,9 @@ from bot.text import content_tokens, normalize
 
 # Words that only glue a follow-up together ("et pour l'ASI ?").
 _FOLLOW_UP_GLUE = frozenset({"et", "pour", "sur", "concernant", "alors", "ou", "encore"})
-# Pronouns that point back to the previous subject ("qui la dirige ?", "et son mail ?").
-_ANAPHORA = frozenset({"il", "elle", "ils", "elles", "son", "sa", "ses", "leur", "leurs", "lui", "y", "celui", "celle"})
+# Pronouns that point back to the previous subject ("qui la dirige ?", "et son mail ?", "who heads it?").
+_ANAPHORA = frozenset({"il", "elle", "ils", "elles", "son", "sa", "ses", "leur", "leurs", "lui", "y", "celui", "celle",
+                       "it", "its", "he", "his", "him", "she", "her", "they", "their", "them"})
 
 
 # "le premier", "le 3e", "le dernier", "the second one", « الأخير »: a position in the list the last

@@ -233,6 +233,10 @@ def assert_answers(engine: Engine, message: str, intent: str | None) -> None:
     ("On m'a parlé des pompiers. Qui est à sa tête ?", None),  # the pompiers' head: not on the page
     ("Je suis policier mauritanien. Qui est à sa tête ?", None),  # the police's, whoever asks
     ("J'ai lu un article sur Interpol. Où se trouve son siège ?", None),
+    # The same in English: « it », « its » stand for what the sentence before names.
+    ("My teacher mentioned the SSI in Nouakchott. What is its fax number?", "nouakchott.fax"),
+    ("My teacher mentioned the fire brigade. What is its fax number?", None),
+    ("We studied the Red Cross in class. Who is in charge of it?", None),
 ])
 def test_who_asks_and_what_a_pronoun_stands_for(engine: Engine, message: str, intent: str | None) -> None:
     assert_answers(engine, message, intent)
