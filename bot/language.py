@@ -89,7 +89,8 @@ all both each few more most other such only own same so than too not nor no yes 
 up down out over under into onto through between since before after until during against among within
 has have had having am im ive id ill don doesn didn isn aren wasn weren won wouldn couldn shouldn ll re ve
 whats whos wheres hows wat wot ur pls plz thx ok okay anyway anyways actually basically exactly precisely
-simply generally currently mainly main guy guys folks stuff thing things bit lot lots kindly briefly quickly""".split()
+simply generally currently mainly main guy guys folks stuff thing things bit lot lots kindly briefly quickly
+looking look wondering wonder seeking searching curious""".split()
 _AR_STOPWORDS = """ما ماذا من هو هي هم في على عن الى إلى هل كيف متى أين اين لماذا كم هذا هذه ذلك تلك الذي التي
 الذين و او أو ثم مع ان أن إن كان كانت لي لك له لها لو يا أريد اريد أود ممكن فضلك شكرا مرحبا السلام عليكم
 أي اي بعض كل عند لدى قد لا نعم هناك هنا أنا انا نحن انت أنت أعطني اعطني أخبرني اخبرني

@@ -30,6 +30,8 @@ _ELISION_RE = re.compile(r"\b(" + "|".join(sorted(_ELISIONS, key=len, reverse=Tr
 _NEGATION_RE = re.compile(r"\b(\w+)n't\b")
 _NEGATION_STEMS = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
 
+_IS_CONTRACTED = ("what", "who", "where", "when", "how", "that", "it", "there", "here")
+
 # SMS and informal spellings, applied token by token after accents are removed.
 SMS_FORMS: Mapping[str, str] = {
     "c": "ce est", "cest": "ce est", "sest": "se est", "koi": "quoi", "kwa": "quoi", "quoa": "quoi",
@@ -60,9 +62,13 @@ SMS_FORMS: Mapping[str, str] = {
     "prog": "programme", "progs": "programmes", "coord": "coordonnees", "coords": "coordonnees",
     "adr": "adresse", "addresse": "adresse", "tph": "telephone", "teleph": "telephone",
     "adj": "adjoint", "cdt": "commandant", "cmdt": "commandant",
+    # English « 's » typed without its apostrophe (« its » stays the possessive)
+    **{f"{word}s": f"{word} is" for word in _IS_CONTRACTED if word != "it"},
 }
 _SMS_BIGRAMS = {("e", "mail"): "courriel", ("e", "mails"): "courriel", ("y", "a"): "y a",
-                ("c", "est"): "ce est", ("c", "etait"): "ce etait"}  # « c est », typed without its apostrophe
+                ("c", "est"): "ce est", ("c", "etait"): "ce etait",  # « c est », typed without its apostrophe
+                # English « 's » after a question word or a pronoun is « is » (« what's », typed « whats » too)
+                **{(word, "s"): f"{word} is" for word in _IS_CONTRACTED}}
 
 _DOTTED_ACRONYM_RE = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b\.?)?")
 _A_PLUS_RE = re.compile(r"\ba\+(?!\w)")

@@ -29,6 +29,10 @@ TABLE = Lexicon({
     ("Can't find it, it isn't there", "can not find it it is not there"),
     ("won't they answer? ain't it", "will not they answer is not it"),
     ("qu'il n'y ait", "que il ne y ait"),
+    # English « 's » after a question word or a pronoun is « is », typed with or without its apostrophe;
+    # the possessive « its » and « the SSI's » stay.
+    ("What's the fax? whats its number", "what is the fax what is its number"),
+    ("Where's the office, who's the boss, thats it", "where is the office who is the boss that is it"),
 ])
 def test_normalize(raw: str, expected: str) -> None:
     assert normalize(raw, TABLE) == expected
