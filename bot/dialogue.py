@@ -128,13 +128,14 @@ def is_follow_up(kb: KnowledgeBase, normalized: str) -> bool:
 
 
 _OBJECT_PRONOUN_RE = re.compile(r"\b(?:qui|que|quoi|comment|ou|quand|pourquoi|combien|on)\s+"
-                                r"(?:le|la|les|lui|leur)\s+\w")
+                                r"(?:le|la|les|lui|leur|en)\s+\w")
 
 
 def points_back(normalized: str) -> bool:
     """Tell whether a question points back at what was just said with an object pronoun.
 
-    "qui la met en œuvre ?", "qui le finance ?": "la", "le" stand for the thing the last answer described.
+    "qui la met en œuvre ?", "qui le finance ?", "qui en fait partie ?": "la", "le", "en" stand for the thing
+    the last answer described.
     """
     return bool(_OBJECT_PRONOUN_RE.search(normalized))
 
@@ -163,8 +164,8 @@ def parse_choice(text: str) -> int | str | None:
 
 
 def is_anaphoric(normalized: str) -> bool:
-    """Tell whether a question refers back with a pronoun ("qui la dirige ?", "et lui ?")."""
-    return bool(set(normalized.split()) & _ANAPHORA)
+    """Tell whether a question refers back with a pronoun ("et lui ?", "qui la dirige ?", "qui en fait partie ?")."""
+    return bool(set(normalized.split()) & _ANAPHORA) or points_back(normalized)
 
 
 def list_position(normalized: str) -> int | None:

@@ -240,6 +240,11 @@ def assert_answers(engine: Engine, message: str, intent: str | None) -> None:
     ("My teacher mentioned the SSI in Nouakchott. What is its fax number?", "nouakchott.fax"),
     ("My teacher mentioned the fire brigade. What is its fax number?", None),
     ("We studied the Red Cross in class. Who is in charge of it?", None),
+    # « en » before the verb, « its offices », « part of it » ask about what the sentence before names.
+    ("Mon voisin m'a parlé du SSI de Nouakchott. Qui en fait partie ?", "nouakchott.equipe"),
+    ("Mon voisin m'a parlé de la Croix-Rouge. Qui en fait partie ?", None),
+    ("We visited the town museum last week. Where are its offices?", None),
+    ("We talked about the SSI in Nouakchott in class. Where are its offices?", "nouakchott.localisation"),
 ])
 def test_who_asks_and_what_a_pronoun_stands_for(engine: Engine, message: str, intent: str | None) -> None:
     assert_answers(engine, message, intent)
