@@ -90,7 +90,7 @@ up down out over under into onto through between since before after until during
 has have had having am im ive id ill don doesn didn isn aren wasn weren won wouldn couldn shouldn ll re ve
 whats whos wheres hows wat wot ur pls plz thx ok okay anyway anyways actually basically exactly precisely
 simply generally currently mainly main guy guys folks stuff thing things bit lot lots kindly briefly quickly
-looking look wondering wonder seeking searching curious""".split()
+looking look wondering wonder seeking searching curious information info idea overview""".split()
 _AR_STOPWORDS = """ما ماذا من هو هي هم في على عن الى إلى هل كيف متى أين اين لماذا كم هذا هذه ذلك تلك الذي التي
 الذين و او أو ثم مع ان أن إن كان كانت لي لك له لها لو يا أريد اريد أود ممكن فضلك شكرا مرحبا السلام عليكم
 أي اي بعض كل عند لدى قد لا نعم هناك هنا أنا انا نحن انت أنت أعطني اعطني أخبرني اخبرني
@@ -98,7 +98,9 @@ _AR_STOPWORDS = """ما ماذا من هو هي هم في على عن الى إ�
 حول بخصوص بشأن لو سمحت رجاء الرجاء اعرف أعرف معرفة قل قولي اخبرنا أخبرنا اعطنا أعطنا
 شنهو شنهي شنهوا شنو منهو منهي منو شكون اللي الي هاذي هاذ هاذا هذي ذي ذا ذاك هذاك هديك نبغي نبغى نحب
 نعرف نعرفو عطيني عطني منين امنين قداش شحال لاش اشنو واشنو نتوما انتوما هوما حنا احنا عندك عندكم
-عمليا بالضبط تحديدا فقط أيضا ايضا كذلك حاليا بشكل يمكنني يمكنك تقدر تقدرون""".split()
+عمليا بالضبط تحديدا فقط أيضا ايضا كذلك حاليا بشكل يمكنني يمكنك تقدر تقدرون
+يمكنكم فكرة معلومات معلومة المعلومات تعرف تعرفون أخبروني تخبروني تخبرني خبرني حدثني حدثنا حدثوني حدثونا
+سؤال أسئلة""".split()
 # « و » (and) is written joined to the next word: « وهل », « وما » are function words too. The light
 # stemmer leaves it when fewer than three letters would remain.
 FOREIGN_STOPWORDS = (frozenset(_EN_STOPWORDS) | frozenset(fold_arabic(w) for w in _AR_STOPWORDS)

@@ -198,6 +198,7 @@ def test_a_politeness_formula_has_a_word_only_small_talk_uses() -> None:
     # Framing words of a request (« I'm looking for », « I was wondering ») carry no topic.
     ("I am looking for the postal address of the Nouakchott SSI.", "nouakchott.adresse"),
     ("I was wondering who heads the SSI in Nouakchott.", "nouakchott.chef"),
+    ("أريد فكرة عن برنامج أفورما", "programme.aforma"),  # « an idea of »: no topic
     # A greeting with a word questions use too (« good »), and one only greetings use (« afternoon »).
     ("Good afternoon, who is the head of the SSI in Nouakchott?", "nouakchott.chef"),
     ("Good afternoon, what is the fax number of the SSI in Nouakchott?", "nouakchott.fax"),
