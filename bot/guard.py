@@ -82,6 +82,9 @@ class KeyTermGuard:
             titles = [title, *(kb.normalize(t) for t in answer.titles.values())]
             body = [t for text in (answer.text, *answer.texts.values()) for t in content_tokens(kb.normalize(text))]
             words = terms[intent_id] | {t for text in titles for t in content_tokens(text)} | set(body)
+            # An answer about a facet answers the words that ask for it, in every language (« ما المقصود
+            # ب… », « what does it stand for », « à quoi sert »): intents/vocabulary.toml's triggers.
+            words |= {t for trigger in kb.facets.get(intent.facet, ()) for t in content_tokens(trigger)}
             self._words[intent_id] = _Words.of(words)
             self._answer_words[intent_id] = _Words.of(body)
             # Subjects named in the examples or title: what the intent is about (not the answer body).

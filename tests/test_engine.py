@@ -114,6 +114,7 @@ def test_unanswered_questions_are_logged_without_user_identity(config, tmp_path)
     ("la DCI a été créée avant 2010 ?", "dci.creation"),  # "avant" belongs to questions about dates
     ("quel est le rôle du SSI ?", "ssi.missions"),
     ("Qui conseille l'ambassadeur ?", "asi.definition"),  # names an undescribed subject without asking what it is
+    ("ما هي صلاحيات ملحق الأمن الداخلي؟", "asi.actions"),  # « صلاحيات » asks the missions, which it gives
 ])
 def test_guard_lets_these_through(engine: Engine, question: str, intent: str) -> None:
     reply = engine.reply(question, Conversation())
