@@ -182,7 +182,10 @@ class KeyTermGuard:
         found = self._stopword_memo.get(term)
         if found is None:
             limit = 1
-            words = {*_FRAMING_WORDS.by_initial.get(term[0], ()), *_FRAMING_WORDS.by_initial.get(term[1], ())}
+            # The same first letter, or the first two swapped: not a first letter added (« town » is
+            # not « own », nor « hall » « all »).
+            swapped = [w for w in _FRAMING_WORDS.by_initial.get(term[1], ()) if len(w) > 1 and w[1] == term[0]]
+            words = {*_FRAMING_WORDS.by_initial.get(term[0], ()), *swapped}
             found = any(OSA.distance(term, w, score_cutoff=limit) <= limit
                         for w in words if abs(len(w) - len(term)) <= limit)
             _remember(self._stopword_memo, term, found)

@@ -146,6 +146,9 @@ def test_the_guard_covers_the_words_of_the_translated_answers(engine: Engine) ->
     "qui sera le prochain chef du SSI de Nouakchott ?",  # another time than the page's
     "Qui est l'ambassadeur de France en Mauritanie ?",  # asks who someone the page does not describe is
     "c'est quoi la gendarmerie nationale ?",
+    # « town », « hall » are not « own », « all » with a letter added before: key terms, nowhere in the data.
+    "What is the e-mail address of the town hall?",
+    "Does the hall of residence have a fax number?",
 ])
 def test_guard_refuses_these(engine: Engine, question: str) -> None:
     reply = engine.reply(question, Conversation())
