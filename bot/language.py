@@ -100,7 +100,8 @@ _AR_STOPWORDS = """ما ماذا من هو هي هم في على عن الى إ�
 نعرف نعرفو عطيني عطني منين امنين قداش شحال لاش اشنو واشنو نتوما انتوما هوما حنا احنا عندك عندكم
 عمليا بالضبط تحديدا فقط أيضا ايضا كذلك حاليا بشكل يمكنني يمكنك تقدر تقدرون
 يمكنكم فكرة معلومات معلومة المعلومات تعرف تعرفون أخبروني تخبروني تخبرني خبرني حدثني حدثنا حدثوني حدثونا
-سؤال أسئلة""".split()
+سؤال أسئلة تعطيني تعطوني أعطوني ضمن بها به بهم لها له لهم فيها فيه فيهم عنها عنه عنهم
+منها منه منهم معها معه معهم عليها عليه عليهم إليها إليه إليهم""".split()
 # « و » (and) is written joined to the next word: « وهل », « وما » are function words too. The light
 # stemmer leaves it when fewer than three letters would remain.
 FOREIGN_STOPWORDS = (frozenset(_EN_STOPWORDS) | frozenset(fold_arabic(w) for w in _AR_STOPWORDS)

@@ -203,11 +203,13 @@ def test_a_politeness_formula_has_a_word_only_small_talk_uses() -> None:
     ("I am looking for the postal address of the Nouakchott SSI.", "nouakchott.adresse"),
     ("I was wondering who heads the SSI in Nouakchott.", "nouakchott.chef"),
     ("أريد فكرة عن برنامج أفورما", "programme.aforma"),  # « an idea of »: no topic
+    # « الخاص بها », its own: a preposition with a pronoun carries no topic.
+    ("أحتاج إلى الاتصال بالمصلحة في نواكشوط. ما هو رقم الهاتف الخاص بها؟", "nouakchott.telephone"),
     # A greeting with a word questions use too (« good »), and one only greetings use (« afternoon »).
     ("Good afternoon, who is the head of the SSI in Nouakchott?", "nouakchott.chef"),
     ("Good afternoon, what is the fax number of the SSI in Nouakchott?", "nouakchott.fax"),
 ])
-def test_politeness_around_the_question_is_left_out(engine: Engine, message: str, intent: str) -> None:
+def test_politeness_and_words_that_frame_the_question_are_left_out(engine: Engine, message: str, intent: str) -> None:
     reply = engine.reply(message)
     assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
 
