@@ -43,7 +43,8 @@ def test_dialogs_keep_their_context(report: EvalReport) -> None:
     assert report.metrics()["dialog_success"] == 1.0, "\n".join(report.failures)
 
 
-@pytest.mark.parametrize("folder", ["eval", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6"])
+@pytest.mark.parametrize("folder", ["eval", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6",
+                                    "holdout7"])
 def test_training_examples_are_not_evaluation_questions(kb, config, folder: str) -> None:
     import tomllib
 
