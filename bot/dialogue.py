@@ -106,10 +106,14 @@ def focused_subjects(kb: KnowledgeBase, normalized: str) -> list[str]:
     return [s for s in named if s not in containers]
 
 
+# « و » (and) glued to a two-letter question word: « ومن يرأسها؟ » asks « من يرأس » (who heads), a trigger.
+_AND_QUESTION_WORD_RE = re.compile(r"(?<!\S)و(?=(?:من|ما|كم|هل|اي)(?!\S))")
+
+
 def asked_facet(kb: KnowledgeBase, normalized: str) -> str:
     """Return the facet a question asks about ("" if none), by its trigger phrases."""
     triggers = kb.facet_triggers
-    spans = kb.facet_finder.find(normalized)
+    spans = kb.facet_finder.find(_AND_QUESTION_WORD_RE.sub("و ", normalized))
     if not spans:
         return ""
     # The longest trigger is the most specific one ("adresse mail" beats "adresse").

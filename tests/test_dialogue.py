@@ -77,6 +77,13 @@ def test_a_position_is_understood_in_english_and_arabic(engine: Engine, question
     assert [r.intent for r in ask_all(engine, *questions)] == intents
 
 
+def test_an_arabic_follow_up_may_glue_and_to_its_question_word(engine: Engine) -> None:
+    """« ومن يرأسها؟ » is « و » + « من يرأسها؟ », who heads it: the facet's trigger, « من يرأس », is asked."""
+    replies = ask_all(engine, "أين يقع مقر مصلحة الأمن الداخلي في نواكشوط؟", "ومن يرأسها؟")
+    assert [(r.status, r.intent) for r in replies] == [
+        (ANSWERED, "nouakchott.localisation"), (ANSWERED, "nouakchott.chef")]
+
+
 def test_an_entry_of_the_last_list_is_named_by_its_words(engine: Engine) -> None:
     en = ask_all(engine, "What programmes does the SSI of Nouakchott run?", "tell me more about the one on cocaine",
                  "and the aviation one?", "how much did the one on cocaine cost?")
