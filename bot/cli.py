@@ -187,7 +187,7 @@ def _add_maintainer_commands(add: Add) -> None:
     p.add_argument("--verbose", action="store_true", help="--suite: show failing examples of each test")
     p.add_argument("--lang", choices=("fr", "en", "ar"), default="fr",
                    help="--suite: the language of the suite (fr: tests/suite/templates.toml, the default; "
-                        "en: tests/suite/templates_en.toml)")
+                        "en, ar: tests/suite/templates_en.toml, templates_ar.toml)")
     p = add("check", cmd_check)
     p.add_argument("--json", action="store_true", help="print {ok, errors, warnings} as JSON")
     p = add("review", cmd_review)

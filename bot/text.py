@@ -30,6 +30,7 @@ _ELISION_RE = re.compile(r"\b(" + "|".join(sorted(_ELISIONS, key=len, reverse=Tr
 _NEGATION_RE = re.compile(r"\b(\w+)n't\b")
 _NEGATION_STEMS = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
 
+# English words whose « 's » is « is » (« what's », « that's »; « whats » typed without the apostrophe).
 _IS_CONTRACTED = ("what", "who", "where", "when", "how", "that", "it", "there", "here")
 
 # SMS and informal spellings, applied token by token after accents are removed.

@@ -25,7 +25,7 @@ DEFAULT_SEED = 11  # of the generated cases (`faqbot eval --suite --seed`)
 
 def templates_path(config: Config, language: str = "fr") -> Path:
     """Return the suite's templates file, beside the evaluation set: tests/suite/templates.toml for the
-    data's language (French), tests/suite/templates_en.toml for English."""
+    data's language (French), tests/suite/templates_en.toml for English, templates_ar.toml for Arabic."""
     name = "templates.toml" if language == "fr" else f"templates_{language}.toml"
     return Path(config.paths.evaluation).parent / "suite" / name
 
@@ -87,7 +87,7 @@ def slots(templates: dict[str, Any], form: str) -> dict[str, str]:
 
 
 def _facet_key(templates: dict[str, Any]) -> str:
-    """Return the placeholder of a facet's noun phrase in the frames: {facette}, or {facet} in English."""
+    """Return the placeholder of a facet's noun phrase in the frames: {facette}, or {facet} in English and Arabic."""
     return "facette" if language_of(templates) == "fr" else "facet"
 
 
@@ -123,16 +123,15 @@ def _name_and_aliases(kb: KnowledgeBase, templates: dict[str, Any], sid: str,
     subject = kb.subjects[sid]
     skip = set(templates["aliases"]["skip"])
     language = language_of(templates)
+    name = re.sub(r"\s*\([^)]*\)", "", subject.name_in(language)).strip()  # « la DCI », no « (…) »
 
     def cased(alias: str) -> str:
         return " ".join(acronyms.get(w, w) for w in alias.split())
 
     if language == "fr":
-        name = re.sub(r"\s*\([^)]*\)", "", subject.name).strip()
         article = templates["aliases"].get("article", {}).get(sid, perturb.article_of(name))
         return name, [perturb.with_article(article, cased(a))
                       for a in sorted(set(subject.aliases[:subject.french_aliases]) - skip)]
-    name = re.sub(r"\s*\([^)]*\)", "", subject.name_in(language)).strip()
     article = "the " if language == "en" and sid not in templates["aliases"].get("no_article", []) else ""
     translated = [a for a in subject.aliases[subject.french_aliases:]
                   if language == "en" and a not in subject.members and not is_arabic(a)]
