@@ -185,7 +185,7 @@ def _add_maintainer_commands(add: Add) -> None:
                    help="run the behavioural test suite generated from the data (tests/suite/templates.toml)")
     p.add_argument("--seed", type=int, default=None, help="--suite: seed of the generated cases (default 11)")
     p.add_argument("--verbose", action="store_true", help="--suite: show failing examples of each test")
-    p.add_argument("--lang", choices=("fr", "en", "ar"), default="fr",
+    p.add_argument("--lang", choices=("fr", "en", "ar"), default=None,
                    help="--suite: the language of the suite (fr: tests/suite/templates.toml, the default; "
                         "en, ar: tests/suite/templates_en.toml, templates_ar.toml)")
     p = add("check", cmd_check)

@@ -353,3 +353,9 @@ def test_a_language_without_templates_is_one_clear_line(capsys, private_config: 
     err = capsys.readouterr().err.strip()
     assert err == (f"error: the suite's templates file {tmp_path / 'suite' / 'templates_en.toml'} is missing "
                    "(templates found for: fr)")
+
+
+def test_lang_without_suite_is_a_usage_error(capsys, private_config: Path) -> None:
+    assert cli.main(["eval", "--lang", "en", "--config", str(private_config)]) == 2
+    assert capsys.readouterr().err.strip() == ("error: --lang chooses the language of --suite; without it, faqbot eval "
+                                               "reports every language of the evaluation set")

@@ -30,18 +30,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
              faqbot eval --log && faqbot review
              faqbot eval --set tests/holdout --no-loo   (the held-out set: measure, never tune on it)
              faqbot eval --suite --verbose   (behavioural tests generated from the data, bot/tools/suite.py)
+             faqbot eval --suite --lang en   (the English suite; --lang ar: the Arabic one)
              faqbot eval --cross-validation 4   (the intents' own examples, fold by fold: tune on this)
     """
     import dataclasses
     from pathlib import Path
 
+    if args.lang is not None and not args.suite:
+        raise CommandError("error: --lang chooses the language of --suite; without it, faqbot eval reports "
+                           "every language of the evaluation set", EXIT_USAGE)
     if args.cross_validation is not None:
         return _cross_validation(args)
     if args.suite:
         from bot.tools.suite import suite_command
 
         return suite_command(command_engine(command_config(args), log_unanswered=False), args.seed, args.verbose,
-                             args.json, args.lang)
+                             args.json, args.lang or "fr")
     from bot.tools.evaluation import EvaluationSetError, evaluate
     from bot.tools.tuning import analyse, analysis_json, format_report, plot_sweep
 
