@@ -18,9 +18,9 @@ from bot.dialogue import focused_subjects, is_anaphoric
 from bot.knowledge import KnowledgeBase
 from bot.text import content_tokens
 
-# A sentence ends at ! ? ; or a line break, or at a period after a word of two letters or more
+# A sentence ends at ! ? ; (Arabic ؟ ؛) or a line break, or at a period after a word of two letters or more
 # (not in « D.C.I. » or « M. Coudert »).
-_SENTENCE_END_RE = re.compile(r"(?<=[!?;؟])\s+|(?<=[^\W\d_]{2}\.)\s+|\n+")
+_SENTENCE_END_RE = re.compile(r"(?<=[!?;؟؛])\s+|(?<=[^\W\d_]{2}\.)\s+|\n+")
 # Words that ask: interrogatives and requests (« pouvez-vous », « j'aimerais », « parlez-moi »).
 _INTERROGATIVE_RE = re.compile(
     r"\b(?:qu(?:i|e|oi|el(?:le)?s?|and)|o[uù]|comment|combien|pourquoi|est-ce|pouvez|pourriez|"
@@ -81,7 +81,7 @@ def asking_clause(text: str, is_filler: Callable[[str], bool]) -> str:
         clause = rest
 
 
-_LEADING_FILLER_RE = re.compile(r"([^,:]*)([,:]?)\s*(.*)", re.DOTALL)
+_LEADING_FILLER_RE = re.compile(r"([^,:،]*)([,:،]?)\s*(.*)", re.DOTALL)
 
 
 @dataclass(frozen=True)

@@ -208,10 +208,22 @@ def test_a_politeness_formula_has_a_word_only_small_talk_uses() -> None:
     # A greeting with a word questions use too (« good »), and one only greetings use (« afternoon »).
     ("Good afternoon, who is the head of the SSI in Nouakchott?", "nouakchott.chef"),
     ("Good afternoon, what is the fax number of the SSI in Nouakchott?", "nouakchott.fax"),
+    # Arabic greetings end at the Arabic comma « ، ».
+    ("أهلا وسهلا، متى أنشئت مديرية التعاون الدولي؟", "dci.creation"),
+    ("السلام عليكم ورحمة الله وبركاته، ما هو البريد الإلكتروني للمصلحة في نواكشوط؟", "nouakchott.courriel"),
 ])
 def test_politeness_and_words_that_frame_the_question_are_left_out(engine: Engine, message: str, intent: str) -> None:
     reply = engine.reply(message)
     assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation.normalized
+
+
+def test_arabic_punctuation_ends_greetings_and_sentences(engine: Engine) -> None:
+    from bot.question import sentences
+
+    assert sentences("عندي سؤال؛ ما هو رقم فاكس المصلحة؟") == ["عندي سؤال؛", "ما هو رقم فاكس المصلحة؟"]
+    normalized, _ = read_question(engine.kb, "صباح النور، ما هو رقم فاكس المصلحة في نواكشوط؟",
+                                  engine._state.small_talk)
+    assert normalized == engine.kb.normalize("ما هو رقم فاكس المصلحة في نواكشوط")
 
 
 @pytest.mark.parametrize(("message", "intent"), [

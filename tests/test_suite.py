@@ -109,7 +109,7 @@ ARABIC_FLOORS = {
     "inv.typos_10": 0.838,
     "inv.typos_15": 0.808,
     "inv.persona": 0.972,
-    "inv.politeness": 0.752,
+    "inv.politeness": 0.941,
     "inv.keywords": 0.963,
     "inv.paraphrase": 0.431,
     "inv.identity": 0.92,
