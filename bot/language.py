@@ -63,6 +63,29 @@ def _stem(word: str) -> str:
     return word
 
 
+# Third-person pronouns written joined to a word: « عنوانها » its address, « من يرأسها » who heads it,
+# « ماذا تعرف عنها » what do you know about it. The stemmer strips them, so they are looked for in the
+# folded words before stemming. « ـه » (his) is left out: people type « ة » as « ه » (« المصلحه »).
+_THIRD_PERSON_SUFFIXES = ("هما", "ها", "هم", "هن")
+_PREPOSITIONS = ("ب", "ل", "في", "عن", "من", "مع", "علي", "الي")  # folded: « على » is « علي »
+
+
+def refers_back_in_arabic(text: str) -> bool:
+    """Tell whether `text` has an Arabic word ending in a third-person pronoun (« عنوانها », « عنها »)."""
+    if not _ARABIC_RE.search(text):
+        return False
+    for word in _ARABIC_WORD_RE.findall(text.translate(_FOLD)):
+        for prefix in _PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
+                word = word[len(prefix):]
+                break
+        for suffix in _THIRD_PERSON_SUFFIXES:
+            if word.endswith(suffix) and (len(word) - len(suffix) >= _MIN_STEM
+                                          or word[: -len(suffix)] in _PREPOSITIONS):
+                return True
+    return False
+
+
 def fold_arabic(text: str) -> str:
     """Fold Arabic variants away: diacritics, tatweel, alef/yā/tā' marbūṭa forms, digits, clitics."""
     if text.isascii() or not _ARABIC_RE.search(text) and not any(0x2066 <= ord(c) <= 0x2069 for c in text):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from bot.dialogue import focused_subjects, is_anaphoric
 from bot.knowledge import KnowledgeBase
+from bot.language import refers_back_in_arabic
 from bot.text import content_tokens
 
 # A sentence ends at ! ? ; (Arabic ؟ ؛) or a line break, or at a period after a word of two letters or more
@@ -179,7 +180,8 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
     named = focused_subjects(kb, normalized)
     parts = sentences(message)
     before = parts[parts.index(clause) - 1] if clause in parts[1:] else ""
-    if (not named and before.rstrip().endswith(("?", "؟")) and not is_anaphoric(normalized)
+    refers_back = is_anaphoric(normalized) or refers_back_in_arabic(clause)  # « عنوانها »: the stemmer cut « ها »
+    if (not named and before.rstrip().endswith(("?", "؟")) and not refers_back
             and all(t in kb.facet_words for t in content_tokens(normalized))):
         # « Le SSI a-t-il un fax ? Quel est le numéro ? »: a question of a facet alone finishes the one
         # just before it, which says what it is about.
@@ -190,7 +192,7 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
         # A clause with a pronoun and no word but a facet's (« qui est à sa tête ? ») points at what the
         # other sentences name, whoever they are about; other words name what its pronouns stand for
         # (« ces réponses sont-elles exactes ? », « la France renforce sa coopération »).
-        anaphoric = is_anaphoric(normalized) and all(t in kb.facet_words for t in content_tokens(normalized))
+        anaphoric = refers_back and all(t in kb.facet_words for t in content_tokens(normalized))
         about = [part for part in context if anaphoric or not _IDENTITY_RE.search(part)]
         subjects = {s for part in about for s in focused_subjects(kb, kb.normalize(part))}
         named = [s for s in focused_subjects(kb, kb.normalize(message)) if kb.subjects[s].described or s in subjects]

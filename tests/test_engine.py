@@ -264,6 +264,10 @@ def assert_answers(engine: Engine, message: str, intent: str | None) -> None:
     ("Mon voisin m'a parlé de la Croix-Rouge. Qui en fait partie ?", None),
     ("We visited the town museum last week. Where are its offices?", None),
     ("We talked about the SSI in Nouakchott in class. Where are its offices?", "nouakchott.localisation"),
+    # Arabic pronouns are joined to the word: « عنوانها » its address, « يرأسها » heads it.
+    ("سمعت كثيرا عن مصلحة الأمن الداخلي في نواكشوط. ما هو عنوانها البريدي؟", "nouakchott.adresse"),
+    ("أعمل في شركة نقل. من يرأسها؟", None),
+    ("صديقي يعمل في الديوانة الموريتانية. ما هو رقم هاتفها؟", None),
 ])
 def test_who_asks_and_what_a_pronoun_stands_for(engine: Engine, message: str, intent: str | None) -> None:
     assert_answers(engine, message, intent)

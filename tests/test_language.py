@@ -71,6 +71,15 @@ def test_arabic_function_words_are_not_key_terms() -> None:
     assert content_tokens(normalize("what is the fax number")) == ["fax", "number"]
 
 
+def test_arabic_pronouns_joined_to_a_word_refer_back() -> None:
+    from bot.language import refers_back_in_arabic
+
+    # « its address », « who heads it », « about it », « with them »
+    assert all(map(refers_back_in_arabic, ["ما عنوانها؟", "من يرأسها", "ماذا تعرف عنها", "وما علاقتهم معهم"]))
+    # « the most important missions » (« أهم » is no pronoun), « المصلحه »: « ة » typed « ه », no pronoun either
+    assert not any(map(refers_back_in_arabic, ["ما أهم المهام", "ما هو عنوان المصلحه", "what is its fax"]))
+
+
 @pytest.mark.parametrize("question", ["شو يعني DCI؟", "وين مكتب SSI لو سمحت", "ايش معنى ASI",
                                       # Hassaniya, Mauritania's Arabic: « شنهي » (what), « اللي » (which),
                                       # « منين » (from where); « وهل » (and… ?) is « هل » with « و » joined.

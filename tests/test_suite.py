@@ -115,7 +115,7 @@ ARABIC_FLOORS = {
     "inv.identity": 0.92,
     "dir.facet": 0.927,
     "dir.subject": 0.877,
-    "dir.context": 0.756,
+    "dir.context": 0.961,
 }
 FLOORS = {"fr": FRENCH_FLOORS, "en": ENGLISH_FLOORS, "ar": ARABIC_FLOORS}
 
