@@ -220,10 +220,16 @@ class KeyTermGuard:
         return not words.exact.isdisjoint(self._misspelt(term))
 
     def _misspelt(self, term: str) -> frozenset[str]:
-        """Return the knowledge base's words that `term` may be a misspelling of (one search per term)."""
+        """Return the knowledge base's words that `term` may be a misspelling of (one search per term).
+
+        A word of the dictionaries (bot/spelling.py) is no misspelling of another word: « armée » is not
+        « armes » with a letter changed. Only the data's inflections of it count (« arme », « armes »).
+        """
         found = self._fuzzy_memo.get(term)
         if found is None:
             found = self._known.misspellings(term)
+            if term.isascii() and term not in self._known.exact and is_word(term):
+                found = frozenset(w for w in found if _inflected(w, term))
             _remember(self._fuzzy_memo, term, found)
         return found
 
@@ -349,6 +355,15 @@ class _Question:
 
 _MEMO_SIZE = 20_000
 MIN_CORRECTED_LETTERS = 4  # shorter words (« koi », « dir ») are too close to too many others to correct
+
+
+_INFLECTIONS = frozenset({"s", "x", "e", "es"})  # plural and feminine endings
+
+
+def _inflected(a: str, b: str) -> bool:
+    """Tell whether one word is the other with an inflection ending added (« arme », « armes »)."""
+    short, long = sorted((a, b), key=len)
+    return long.startswith(short) and long[len(short):] in _INFLECTIONS
 
 
 def typo_edits(word: str) -> int:

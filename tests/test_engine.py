@@ -149,10 +149,19 @@ def test_the_guard_covers_the_words_of_the_translated_answers(engine: Engine) ->
     # « town », « hall » are not « own », « all » with a letter added before: key terms, nowhere in the data.
     "What is the e-mail address of the town hall?",
     "Does the hall of residence have a fax number?",
+    # « armée » is a word of its own, not a misspelt « armes » (weapons, which dci.raison mentions).
+    "Pourquoi l'armée française existe-t-elle ?",
 ])
 def test_guard_refuses_these(engine: Engine, question: str) -> None:
     reply = engine.reply(question, Conversation())
     assert reply.status == FALLBACK, reply.explanation
+
+
+def test_a_dictionary_word_is_no_misspelling_of_another_but_its_inflections(engine: Engine) -> None:
+    guard = engine._state.guard
+    assert guard.coverage("armee", "dci.raison") < 1.0  # a word: not « armes » with a letter changed
+    assert guard.coverage("arme", "dci.raison") == 1.0  # « armes » without its plural s
+    assert guard.coverage("adrese", "nouakchott.adresse") == 1.0  # no word: a misspelt « adresse »
 
 
 def test_the_explanation_is_typed_and_serialisable(engine) -> None:
