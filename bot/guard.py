@@ -29,13 +29,17 @@ from bot.text import STOPWORDS, PhraseFinder, content_tokens
 
 STEM_LETTERS = 5  # French words sharing their first letters are usually the same family (cree/creation)
 # "qui est [le] X", "c'est quoi [la] X": the question asks what or who X is.
-_IDENTITY_FRAMES = tuple(tuple(f.split()) for f in (
-    "qui est", "qui sont", "qui etait", "ce est qui", "ce est quoi", "que est ce que", "que est ce", "quoi",
-    "qui est actuellement", "definition de", "presentez moi", "parlez moi de"))
-# "[le] X, c'est quoi ?", "X c'est qui ?": the same question with the subject first.
-_IDENTITY_FRAMES_AFTER = tuple(tuple(f.split()) for f in (
-    "ce est quoi", "ce est qui", "cest quoi", "quoi", "qui est ce"))
-_ARTICLES = frozenset({"le", "la", "les", "un", "une", "des", "du"})
+# « Qui est X ? », « What is X? », « ما هو X؟ », « Parlez-moi de X »: asks to describe X. Written as users
+# type them; normalised with the data's normaliser when the guard is built.
+_IDENTITY_FRAMES = (
+    "qui est", "qui sont", "qui etait", "c'est qui", "c'est quoi", "qu'est-ce que", "qu'est-ce", "quoi",
+    "qui est actuellement", "définition de", "présentez-moi", "parlez-moi de", "que désigne", "que signifie",
+    "que veut dire", "what is", "what are", "who is", "who are", "what does", "definition of", "meaning of",
+    "tell me about", "ما هو", "ما هي", "من هو", "من هي", "ماذا يعني", "ما معنى", "تعريف", "حدثني عن", "أخبرني عن")
+# "[le] X, c'est quoi ?", "X c'est qui ?", "X, what is it?": the same question with the subject first.
+_IDENTITY_FRAMES_AFTER = ("c'est quoi", "c'est qui", "cest quoi", "quoi", "qui est-ce", "what is it", "who is it",
+                         "what is that", "ما هو", "ما هي")
+_ARTICLES = frozenset({"le", "la", "les", "un", "une", "des", "du", "the", "a", "an"})
 _ELIDED = ("l", "d")  # "ladresse", "dAfrique": an article glued to its noun
 MAX_KEY_TERMS = 60  # a question longer than this is judged on its first key terms
 _ASKED_RE = re.compile(r"\b(?:quel|combien de|combien)\s+(\w+)")  # the word after them is what is asked
@@ -73,6 +77,8 @@ class KeyTermGuard:
         # Trigger words of the exclusive facets ("nom", "quand") that an intent's own examples use.
         self._facet_words: dict[str, frozenset[str]] = {}
         self._exclusive_triggers = {t: f for f in kb.exclusive_facets for t in kb.facets[f]}
+        self._identity_frames = [kb.normalize(f).split() for f in _IDENTITY_FRAMES]
+        self._identity_frames_after = [kb.normalize(f).split() for f in _IDENTITY_FRAMES_AFTER]
         trigger_phrases = self._trigger_phrases = PhraseFinder(self._exclusive_triggers)
         for intent_id, intent in kb.intents.items():
             answer = kb.answers[intent.answer]
@@ -293,8 +299,8 @@ class KeyTermGuard:
                     before = before[:-1]
                 after = toks[end:end + 3]
                 if not self.kb.subjects[subject].described and (
-                        any(before[-len(frame):] == list(frame) for frame in _IDENTITY_FRAMES)
-                        or any(after[:len(frame)] == list(frame) for frame in _IDENTITY_FRAMES_AFTER)):
+                        any(before[-len(frame):] == frame for frame in self._identity_frames)
+                        or any(after[:len(frame)] == frame for frame in self._identity_frames_after)):
                     found = subject
                     break
             _remember(self._identity_memo, normalized, found)

@@ -151,10 +151,23 @@ def test_the_guard_covers_the_words_of_the_translated_answers(engine: Engine) ->
     "Does the hall of residence have a fax number?",
     # « armée » is a word of its own, not a misspelt « armes » (weapons, which dci.raison mentions).
     "Pourquoi l'armée française existe-t-elle ?",
+    # Asks to describe what the page does not describe, in the three languages.
+    "Que désigne le ministère de l'Intérieur ?",
+    "What does the ministry of the interior do?",
+    "Tell me about the gendarmerie.",
+    "ما هو الإنتربول؟",
 ])
 def test_guard_refuses_these(engine: Engine, question: str) -> None:
     reply = engine.reply(question, Conversation())
     assert reply.status == FALLBACK, reply.explanation
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("Tell me about the gendarmerie adviser.", "nouakchott.conseiller_gendarmerie"),  # described: answered
+    ("ما هو مستشار الدرك؟", "nouakchott.conseiller_gendarmerie"),
+])
+def test_asking_to_describe_what_the_page_describes_is_answered(engine: Engine, question: str, intent: str) -> None:
+    assert_answers(engine, question, intent)
 
 
 def test_a_dictionary_word_is_no_misspelling_of_another_but_its_inflections(engine: Engine) -> None:
