@@ -5,7 +5,8 @@ date, because most words are shared. The guard looks at what the nearest intent 
 explain: key terms of the question found nowhere in the intent's examples or answer (for
 "le budget de la DCI": "budget"), and subjects the question names that the intent is not about
 (for the gendarmerie question: the gendarmerie). Either makes the engine fall back. So do: the
-word asked about after "quel" or "combien de" left uncovered ("quel âge a…"), a precise datum the
+word asked about after "quel" or "combien de" ("quel âge a…") or the last complement ("le fax de la
+douane") left uncovered, a precise datum the
 intent does not give (an exclusive facet: a name, a number, a date, another time than the page's),
 and "who/what is X?" about a subject the page does not describe ("qui est le ministre…").
 A misspelt word counts as covered: the same first letter and at most `typo_edits` edits.
@@ -43,6 +44,11 @@ _ARTICLES = frozenset({"le", "la", "les", "un", "une", "des", "du", "the", "a", 
 _ELIDED = ("l", "d")  # "ladresse", "dAfrique": an article glued to its noun
 MAX_KEY_TERMS = 60  # a question longer than this is judged on its first key terms
 _ASKED_RE = re.compile(r"\b(?:quel|combien de|combien)\s+(\w+)")  # the word after them is what is asked
+# « le fax de la DGSE », « the founding date of the national gendarmerie », « a document to the FBI »: the
+# last complement names whose datum is asked.
+# Not after a word of kind (« ce genre de procédure », « this kind of case »): that names no owner.
+_OWNER_RE = re.compile(r"\b(?<!genre )(?<!type )(?<!sorte )(?<!kind )(?<!sort )(?<!types )"
+                       r"(?:de|du|des|of|to|for)\s+(?:(?:la|le|les|the)\s+)?(\w+)")
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class GuardVerdict:
     foreign_subjects: tuple[str, ...]
     passed: bool
     conflict: bool = False  # a subject, an identity question or a precise datum the intent cannot be about
-    asked_uncovered: bool = False  # the word asked after « quel », « combien de » is not covered
+    asked_uncovered: bool = False  # the word asked after « quel », « combien de », or the last complement, uncovered
 
 
 class KeyTermGuard:
@@ -143,7 +149,9 @@ class KeyTermGuard:
             key_terms = tuple(t for t in content_tokens(normalized) if not self._misspelt_stopword(t))[:MAX_KEY_TERMS]
             match = _ASKED_RE.search(normalized)
             asked = match.group(1) if match and match.group(1) in key_terms else None
-            question = _Question(key_terms, tuple(self._idf.get(t, self._max_idf) for t in key_terms), asked)
+            owners = [m.group(1) for m in _OWNER_RE.finditer(normalized) if m.group(1) in key_terms]
+            question = _Question(key_terms, tuple(self._idf.get(t, self._max_idf) for t in key_terms), asked,
+                                 owners[-1] if owners else None)
             _remember(self._question_memo, normalized, question)
         return question
 
@@ -282,8 +290,9 @@ class KeyTermGuard:
             question.weights = tuple(self.weight(t) for t in question.key_terms)
         total = sum(question.weights)
         share = sum(w for w, ok in zip(question.weights, flags, strict=True) if not ok) / total if total else 0.0
-        # "quel âge…", "combien de salariés…": the word asked about must be one the intent covers.
-        asked = question.asked is not None and question.asked in uncovered
+        # "quel âge…", "combien de salariés…": the word asked about must be one the intent covers, and so
+        # must the last complement, whose datum is asked ("l'effectif du réseau de la douane").
+        asked = any(word is not None and word in uncovered for word in (question.asked, question.owner))
         passed = not conflict and not asked and share <= self.max_uncovered
         return GuardVerdict(uncovered, round(share, 3), foreign + wrong_facet, passed, conflict, asked)
 
@@ -355,6 +364,7 @@ class _Question:
     key_terms: tuple[str, ...]
     rarity: tuple[float, ...]
     asked: str | None  # the word right after "quel" or "combien de", if a key term
+    owner: str | None  # the last complement's word (« de la douane », « of the FBI »), if a key term
     weights: tuple[float, ...] | None = None
     covered: dict[str, tuple[bool, ...]] = field(default_factory=dict)
 

@@ -151,6 +151,8 @@ def test_the_guard_covers_the_words_of_the_translated_answers(engine: Engine) ->
     "Does the hall of residence have a fax number?",
     # « armée » is a word of its own, not a misspelt « armes » (weapons, which dci.raison mentions).
     "Pourquoi l'armée française existe-t-elle ?",
+    # The last complement names whose datum is asked: the customs', not the DCI's.
+    "Quelle est la date de création des douanes ?",
     # Asks to describe what the page does not describe, in the three languages.
     "Que désigne le ministère de l'Intérieur ?",
     "What does the ministry of the interior do?",

@@ -65,10 +65,13 @@ FRENCH_FLOORS = {
     "inv.persona": 0.961,
     "inv.politeness": 0.979,
     "inv.keywords": 0.966,
-    "inv.paraphrase": 0.41,  # added 2026-12-07 at 0.430: a synonym the data never uses is the weak spot
+    # added 2026-12-07 at 0.430: a synonym the data never uses is the weak spot. 0.380 once the last
+    # complement must be covered (« la direction de la collaboration internationale » is no longer
+    # answered as the DCI), which took dir.subject 0.899 -> 0.921 (seed 12: 0.923 -> 0.952).
+    "inv.paraphrase": 0.36,
     "inv.identity": 0.955,
     "dir.facet": 0.935,
-    "dir.subject": 0.873,
+    "dir.subject": 0.901,
     "dir.context": 0.907,
 }
 # The English suite (tests/suite/templates_en.toml, written on 2026-12-07 by someone who had not read the
