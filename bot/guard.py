@@ -60,7 +60,8 @@ class GuardVerdict:
     foreign_subjects: tuple[str, ...]
     passed: bool
     conflict: bool = False  # a subject, an identity question or a precise datum the intent cannot be about
-    asked_uncovered: bool = False  # the word asked after « quel », « combien de », or the last complement, uncovered
+    asked_uncovered: bool = False  # the word asked after « quel », « combien de » is not covered
+    owner_uncovered: bool = False  # nor is the last complement's (« de la douane », « of the FBI »)
 
 
 class KeyTermGuard:
@@ -290,11 +291,13 @@ class KeyTermGuard:
             question.weights = tuple(self.weight(t) for t in question.key_terms)
         total = sum(question.weights)
         share = sum(w for w, ok in zip(question.weights, flags, strict=True) if not ok) / total if total else 0.0
-        # "quel âge…", "combien de salariés…": the word asked about must be one the intent covers, and so
-        # must the last complement, whose datum is asked ("l'effectif du réseau de la douane").
-        asked = any(word is not None and word in uncovered for word in (question.asked, question.owner))
-        passed = not conflict and not asked and share <= self.max_uncovered
-        return GuardVerdict(uncovered, round(share, 3), foreign + wrong_facet, passed, conflict, asked)
+        # "quel âge…", "combien de salariés…": the word asked about must be one the intent covers.
+        asked = question.asked is not None and question.asked in uncovered
+        # So must the last complement, whose datum is asked ("l'effectif du réseau de la douane"), unless
+        # uncovered words never veto in this data (see `vetoed`).
+        owner = question.owner is not None and question.owner in uncovered
+        passed = not conflict and not asked and share <= self.max_uncovered and not (owner and self.max_uncovered < 1)
+        return GuardVerdict(uncovered, round(share, 3), foreign + wrong_facet, passed, conflict, asked, owner)
 
     def _identity_question(self, normalized: str) -> str | None:
         """Return the undescribed subject a "who/what is X?" question asks about, if any (memoised)."""

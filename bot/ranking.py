@@ -40,7 +40,8 @@ class Evidence:
         """Return this candidate as the reply's explanation lists it."""
         c, verdict = self.matcher, self.verdict
         guard = GuardReport(verdict.uncovered, verdict.share, verdict.foreign_subjects, verdict.passed,
-                            vetoed(verdict, max_uncovered), verdict.conflict, verdict.asked_uncovered)
+                            vetoed(verdict, max_uncovered), verdict.conflict, verdict.asked_uncovered,
+                            verdict.owner_uncovered)
         return CandidateReport(self.intent, self.score, c.tfidf, c.fuzzy, c.classifier, round(self.coverage, 4),
                                c.example, guard)
 
@@ -65,9 +66,13 @@ def vetoed(verdict: GuardVerdict, max_uncovered: float) -> bool:
     A subject the intent is not about, a datum it does not give, the very word asked after
     « quel » / « combien de » left uncovered, or more than `max_uncovered` of the question's key
     terms uncovered (learned per data set, see bot/calibration.py): the intent cannot answer. How
-    much is uncovered below that share is evidence the decision weighs.
+    much is uncovered below that share is evidence the decision weighs. The last complement's word
+    left uncovered (« le fax de la douane ») vetoes too, unless uncovered words never veto in this
+    data (`max_uncovered` 1): questions that name free-text things (« define antebellum », « how do
+    you say butter in zambian ») have CLINC150's share loosened so, and their complements are such things.
     """
-    return verdict.conflict or verdict.asked_uncovered or verdict.share > max_uncovered
+    return (verdict.conflict or verdict.asked_uncovered or verdict.share > max_uncovered
+            or verdict.owner_uncovered and max_uncovered < 1)
 
 
 class Ranker:

@@ -23,6 +23,7 @@ class GuardReport:
     vetoed: bool = False  # refused outright (conflict, the asked word uncovered, or too large a share)
     conflict: bool = False  # a subject, an identity question or a precise datum the intent cannot be about
     asked_uncovered: bool = False  # the word asked after « quel », « combien de » is not covered
+    owner_uncovered: bool = False  # the last complement's word (« de la douane », « of the FBI ») is not covered
 
 
 @dataclass(frozen=True)

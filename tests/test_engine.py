@@ -172,6 +172,16 @@ def test_asking_to_describe_what_the_page_describes_is_answered(engine: Engine, 
     assert_answers(engine, question, intent)
 
 
+def test_the_last_complement_uncovered_vetoes_unless_uncovered_words_never_do(engine: Engine) -> None:
+    from bot.ranking import vetoed
+
+    verdict = engine._state.guard.check(engine.kb.normalize("la date de création des douanes"), "dci.creation")
+    assert verdict.owner_uncovered and not verdict.conflict and not verdict.asked_uncovered
+    assert vetoed(verdict, 0.67) and not vetoed(verdict, 1.0)  # 1: a data set of free-text questions (CLINC150)
+    covered = engine._state.guard.check(engine.kb.normalize("la date de création de la DCI"), "dci.creation")
+    assert not covered.owner_uncovered and not vetoed(covered, 0.34)
+
+
 def test_a_dictionary_word_is_no_misspelling_of_another_but_its_inflections(engine: Engine) -> None:
     guard = engine._state.guard
     assert guard.coverage("armee", "dci.raison") < 1.0  # a word: not « armes » with a letter changed
@@ -191,7 +201,7 @@ def test_the_explanation_is_typed_and_serialisable(engine) -> None:
     data = json.loads(json.dumps(e.to_json()))
     assert data["candidates"][0]["intent"] == e.candidates[0].intent
     assert set(data["candidates"][0]["guard"]) == {"uncovered", "share", "foreign_subjects", "passed", "vetoed",
-                                                   "conflict", "asked_uncovered"}
+                                                   "conflict", "asked_uncovered", "owner_uncovered"}
     picked = engine.reply("1", Conversation())  # no list pending: a typed rule, no ranking
     assert picked.explanation.rule == "number with no choice pending" and picked.explanation.candidates == []
 

@@ -91,6 +91,8 @@ def _guard_text(guard: GuardReport) -> str:
         reasons.append("conflict (another subject, something the page does not describe, or a datum it does not give)")
     if guard.asked_uncovered:
         reasons.append("the word asked about is not covered")
+    if guard.owner_uncovered and guard.vetoed:
+        reasons.append("the last complement is not covered")
     return "guard: refused, " + "; ".join(reasons or ["refused"])
 
 
