@@ -297,6 +297,15 @@ class DataRead:
         return normalize(text, self.lexicon)
 
 
+# An alias or a trigger written in normalised form, the apostrophe as a space (« chef d etat major »,
+# « a l avenir »), is read as written with it: questions' « d'état » reads « de etat », never « d etat ».
+_LONE_ELISION_RE = re.compile(r"\b(qu|[cdjlmns]) (?=[aeiouyhàâéèêëîïôûù])")
+
+
+def _elided(phrase: str) -> str:
+    return _LONE_ELISION_RE.sub(r"\1'", phrase)
+
+
 def read_data(knowledge_dir: Path, intents_dir: Path) -> DataRead:
     """Read every answer and intent that parses, collecting the problems instead of stopping at the first."""
     return _read_all(_Collector(), knowledge_dir, intents_dir)
@@ -338,8 +347,8 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path, language: str = "fr")
     table = Lexicon(acronyms, synonyms, language)
     return KnowledgeBase(
         answers=answers, intents=intents, topics=tuple(topics), lexicon=table, acronyms=acronyms,
-        subjects={k: replace(s, aliases=tuple(normalize(a, table) for a in s.aliases),
+        subjects={k: replace(s, aliases=tuple(normalize(_elided(a), table) for a in s.aliases),
                              members=frozenset(normalize(m, table) for m in s.members)) for k, s in subjects.items()},
-        facets={k: tuple(normalize(t, table) for t in v) for k, v in facets.items()},
+        facets={k: tuple(normalize(_elided(t), table) for t in v) for k, v in facets.items()},
         exclusive_facets=exclusive, out_of_scope=out_of_scope,
     )

@@ -55,3 +55,13 @@ def test_contact_details_match_the_source() -> None:
 def test_every_acronym_is_understood_both_ways(acronym: str) -> None:
     assert KB.normalize(KB.acronyms[acronym]) == acronym.lower()
     assert acronym.replace("BP", "B.P.") in KB.answers["apropos.sigles"].text
+
+
+def test_aliases_and_triggers_written_without_apostrophe_meet_questions_with_one() -> None:
+    from bot.dialogue import asked_facet
+
+    # intents/vocabulary.toml writes « conseiller du chef d etat major » and « a l avenir »; questions
+    # write the apostrophe, and « d'état » reads « de etat ».
+    question = KB.normalize("Que fait le conseiller du chef d'état-major de la gendarmerie ?")
+    assert "conseiller_gendarmerie" in {KB.subject_aliases[p] for _, _, p in KB.subject_finder.find(question)}
+    assert asked_facet(KB, KB.normalize("Qui sera le chef du SSI à l'avenir ?")) == "epoque"
