@@ -8,7 +8,7 @@ explain: key terms of the question found nowhere in the intent's examples or ans
 word asked about after "quel" or "combien de" ("quel âge a…") or the last complement ("le fax de la
 douane") left uncovered, a precise datum the
 intent does not give (an exclusive facet: a name, a number, a date, another time than the page's),
-and "who/what is X?" about a subject the page does not describe ("qui est le ministre…").
+and "who/what is X?" or a facet of X ("qui dirige X ?") about a subject X the page does not describe.
 A misspelt word counts as covered: the same first letter and at most `typo_edits` edits.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.dialogue import focused_subjects
+from bot.dialogue import asked_facet, focused_subjects
 from bot.knowledge import KnowledgeBase
 from bot.spelling import is_word
 from bot.text import STOPWORDS, PhraseFinder, content_tokens
@@ -280,6 +280,9 @@ class KeyTermGuard:
         conflict = conflict or any(not self.kb.subjects[s].described for s in foreign)
         # "Qui est le ministre de l'Intérieur ?", "c'est quoi Interpol ?": asks to describe what the page does not.
         conflict = conflict or self._identity_question(normalized) is not None
+        # "Qui dirige la sûreté nationale ?", "quelle est l'adresse de l'ambassade ?": a facet of the one
+        # subject named, which the page does not describe. No intent gives it, even one that names it.
+        conflict = conflict or len(named) == 1 and not described and bool(asked_facet(self.kb, normalized))
         # A question asking for a precise datum (a name, a date, a number) needs an intent giving it.
         wrong_facet = tuple(f for f in self._asked_exclusive(normalized) if f != intent.facet
                             and not self._facet_words[intent_id] & set(self.kb.facets[f]))

@@ -153,6 +153,11 @@ def test_the_guard_covers_the_words_of_the_translated_answers(engine: Engine) ->
     "Pourquoi l'armée française existe-t-elle ?",
     # The last complement names whose datum is asked: the customs', not the DCI's.
     "Quelle est la date de création des douanes ?",
+    # A facet of a subject the page names but does not describe: « le chef de la gendarmerie » is not
+    # the gendarmerie adviser of the SSI.
+    "Qui est le chef de la gendarmerie ?",
+    "Who heads the national gendarmerie?",
+    "من يرأس الدرك الوطني؟",
     # Asks to describe what the page does not describe, in the three languages.
     "Que désigne le ministère de l'Intérieur ?",
     "What does the ministry of the interior do?",
