@@ -158,6 +158,9 @@ def test_the_guard_covers_the_words_of_the_translated_answers(engine: Engine) ->
     "Qui est le chef de la gendarmerie ?",
     "Who heads the national gendarmerie?",
     "من يرأس الدرك الوطني؟",
+    # The Mauritanian services the SSI cooperates with: named by the page, not described.
+    "Qui est le chef de la garde nationale mauritanienne ?",
+    "من يرأس الحرس الوطني الموريتاني؟",
     # Asks to describe what the page does not describe, in the three languages.
     "Que désigne le ministère de l'Intérieur ?",
     "What does the ministry of the interior do?",
@@ -170,6 +173,8 @@ def test_guard_refuses_these(engine: Engine, question: str) -> None:
 
 
 @pytest.mark.parametrize(("question", "intent"), [
+    ("Le SSI coopère-t-il avec la garde nationale ?", "nouakchott.beneficiaires"),  # the SSI's cooperation
+    ("Does the national guard benefit from French cooperation?", "nouakchott.beneficiaires"),
     ("Tell me about the gendarmerie adviser.", "nouakchott.conseiller_gendarmerie"),  # described: answered
     ("ما هو مستشار الدرك؟", "nouakchott.conseiller_gendarmerie"),
 ])
