@@ -46,13 +46,14 @@ from bot.messages import LIST_SEPARATOR, bidi, message
 from bot.problems import KnowledgeError, Problem
 from bot.provenance import require_provenance
 from bot.question import SmallTalk, read_question, small_talk
-from bot.ranking import Ranker, vetoed
+from bot.ranking import Ranker, Ranking, vetoed
 from bot.reader import load_knowledge
 from bot.reply import Explanation, Reply, Suggestion
 from bot.text import of
 from bot.unanswered import Recorder
 
 LOGGER = logging.getLogger(__name__)
+RELATED_QUESTIONS = 3  # questions offered beside an answer (its topic's) or a fallback about a subject (its own)
 
 
 @dataclass(frozen=True)
@@ -381,15 +382,20 @@ class Engine:
         if not facet and not pointing_back and not is_anaphoric(normalized):
             # « ??? », an insult, a lone word: nothing was asked about the subject, so say nothing of it.
             return self._fallback(state, question, decision.confidence, explanation)
-        return self._nothing_about(state, question, subject, decision.confidence, explanation)
+        return self._nothing_about(state, question, subject, decision.confidence, explanation,
+                                   replace(ranking, candidates=within))
 
     def _nothing_about(self, state: _State, question: str, subject: str, confidence: float,
-                       explanation: Explanation) -> Reply:
-        """Fall back saying that the data has nothing on what was asked about `subject`."""
-        language, named = _LANGUAGE.get(), state.kb.subjects[subject]
+                       explanation: Explanation, ranking: Ranking | None = None) -> Reply:
+        """Fall back saying that the data has nothing on what was asked about `subject`, offering (as
+        related questions) what it has on it, the closest to the question first."""
+        kb = state.kb
+        language, named = _LANGUAGE.get(), kb.subjects[subject]
         name = of(named.name) if language == DEFAULT_LANGUAGE else named.name_in(language)
         text = _msg("not_for_subject", subject=name) + "\n" + self._help_line(state)
-        return Reply(question, FALLBACK, text, confidence=confidence, explanation=explanation)
+        about = [c.intent for c in ranking.candidates if kb.intents[c.intent].subject == subject] if ranking else []
+        return Reply(question, FALLBACK, text, confidence=confidence, explanation=explanation,
+                     related=self._suggestions(state, about[:RELATED_QUESTIONS]))
 
     def _match(self, state: _State, question: str, normalized: str, named: list[str],
                explanation: Explanation) -> Reply:
@@ -406,6 +412,9 @@ class Engine:
             # No text: each channel words the offer of the suggestions itself (see Reply).
             return Reply(question, CLARIFY, "", confidence=decision.confidence,
                          suggestions=self._suggestions(state, decision.offered), explanation=explanation)
+        described = [s for s in named if state.kb.subjects[s].described]
+        if len(described) == 1:  # « le budget de la DCI »: nothing on that, but the DCI's questions are offered
+            return self._nothing_about(state, question, described[0], decision.confidence, explanation, ranking)
         return self._fallback(state, question, decision.confidence, explanation)
 
     def _answered(self, state: _State, question: str, intent_id: str, confidence: float,
@@ -413,7 +422,7 @@ class Engine:
         kb = state.kb
         answer = kb.answer_of(intent_id)
         topic = kb.topic_of_answer.get(answer.id)
-        siblings = [i for i in kb.topic_intents[topic] if i != intent_id][:3] if topic else []
+        siblings = [i for i in kb.topic_intents[topic] if i != intent_id][:RELATED_QUESTIONS] if topic else []
         language = _LANGUAGE.get()
         return Reply(question, ANSWERED, _shown(answer.text_in(language)), intent=intent_id, confidence=confidence,
                      title=_shown(answer.title_in(language)),

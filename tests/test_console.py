@@ -30,3 +30,11 @@ def test_chat_ends_cleanly_on_end_of_input(run_faqbot) -> None:
 def test_chat_follow_up_keeps_context(run_faqbot) -> None:
     result = run_faqbot("chat", input="qui dirige le SSI de Nouakchott ?\net son mail ?\n/quit\n")
     assert "tristan.coudert@diplomatie.gouv.fr" in result.stdout
+
+
+def test_a_fallback_about_a_subject_lists_its_questions(run_faqbot) -> None:
+    result = run_faqbot("chat", input="quel est le budget annuel de la DCI ?\n/quit\n")
+    out = result.stdout
+    assert "Je n'ai pas cette information au sujet de la DCI." in out
+    offered = out.split("Voir aussi\u00a0:")[1].split("Au revoir")[0]
+    assert 1 <= offered.count("  • ") <= 3 and "DCI" in offered

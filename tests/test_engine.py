@@ -199,6 +199,16 @@ def test_a_dictionary_word_is_no_misspelling_of_another_but_its_inflections(engi
     assert guard.coverage("adrese", "nouakchott.adresse") == 1.0  # no word: a misspelt « adresse »
 
 
+def test_a_fallback_about_a_described_subject_offers_its_questions(engine: Engine) -> None:
+    reply = engine.reply("Quel est le budget annuel de la DCI ?", Conversation())  # the page gives no budget
+    assert reply.status == FALLBACK and reply.text.startswith("Je n'ai pas cette information au sujet de la DCI.")
+    assert 1 <= len(reply.related) <= 3
+    assert all(engine.kb.intents[s.intent].subject == "dci" for s in reply.related)
+    # A subject the page does not describe has no questions to offer: the plain fallback.
+    other = engine.reply("Quel est le budget du ministère de l'Intérieur ?", Conversation())
+    assert other.status == FALLBACK and other.related == () and "au sujet" not in other.text
+
+
 def test_the_explanation_is_typed_and_serialisable(engine) -> None:
     import json
 

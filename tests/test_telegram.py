@@ -114,6 +114,21 @@ async def test_question_gets_an_html_answer_without_a_typing_action(start_bot, f
     assert fake_api.unanswered_callbacks() == []
 
 
+async def test_a_fallback_about_a_subject_offers_its_questions_as_buttons(start_bot, fake_api: FakeBotAPI,
+                                                                          kb: KnowledgeBase) -> None:
+    await start_bot()
+    fake_api.send_text("Quel est le budget annuel de la DCI ?")  # the page gives no budget
+    fallback = await fake_api.wait_call("sendMessage", chat_id=USER["id"])
+    assert seen(fallback).startswith("Je n'ai pas cette information au sujet de la DCI.")
+    assert 1 <= len(fallback.buttons) <= 3
+    titles = {kb.answer_of(i).title: i for i in kb.intents if kb.intents[i].subject == "dci"}
+    label, data = fallback.buttons[0]
+    assert label in titles
+    fake_api.press(fallback, data)
+    answer = await fake_api.wait_call("sendMessage", chat_id=USER["id"])
+    assert seen(answer).startswith(label)
+
+
 def _clarifying_question(engine: Engine) -> str:
     from bot.dialogue import Conversation
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.decision import CLARIFY
+from bot.decision import CLARIFY, FALLBACK
 from bot.dialogue import Conversation
 from bot.engine import Engine
 from bot.messages import message
@@ -128,8 +128,10 @@ def reply_text(reply: Reply) -> str:
 
     The engine's text, but for a clarify offering choices: the catalogue's intro, then one
     numbered line per suggestion (« 1. » for the first: the number to type), then its outro, in
-    the reply's language.
+    the reply's language; and for a fallback about a subject, the questions it offers on it.
     """
+    if reply.status == FALLBACK and reply.related:  # what the data has on the subject asked about
+        return "\n".join([reply.text, message("see_also", reply.language), *(f"  • {s.title}" for s in reply.related)])
     if reply.status != CLARIFY or reply.text:
         return reply.text
     choices = [f"  {n}. {s.title}" for n, s in enumerate(reply.suggestions, 1)]

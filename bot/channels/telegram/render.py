@@ -245,11 +245,11 @@ def keyboard(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 
 def reply_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Suggestions plus "none of these" for a clarify, related questions for an answer."""
+    """Suggestions plus "none of these" for a clarify, related questions for an answer or a fallback."""
     if reply.status == CLARIFY and reply.suggestions:
         return keyboard([(s.title, encode(ANSWER, s.intent)) for s in reply.suggestions]
                         + [(texts.text("NONE_OF_THESE", reply.language), encode(NONE))])
-    if reply.status == ANSWERED and reply.related:
+    if reply.status in (ANSWERED, FALLBACK) and reply.related:
         return keyboard([(s.title, encode(ANSWER, s.intent)) for s in reply.related])
     return None
 
