@@ -71,8 +71,8 @@ FRENCH_FLOORS = {
     "inv.paraphrase": 0.36,
     "inv.identity": 0.955,
     "dir.facet": 0.935,
-    "dir.subject": 0.901,
-    "dir.context": 0.907,
+    "dir.subject": 0.911,
+    "dir.context": 0.98,
 }
 # The English suite (tests/suite/templates_en.toml, written on 2026-12-07 by someone who had not read the
 # intents' examples nor the evaluation sets), measured when it was added, on the engine of commit 1cc79ff:
@@ -84,18 +84,18 @@ FRENCH_FLOORS = {
 # typos 0.964 / 0.967 / 0.942, persona 0.982, politeness 0.986, keywords 0.958, paraphrase 0.458,
 # identity 0.981, dir.facet 0.993, dir.subject 0.928, dir.context 0.973. The floors are these minus 0.02.
 ENGLISH_FLOORS = {
-    "mft.grid": 0.888,
+    "mft.grid": 0.897,
     "inv.typos_05": 0.944,
     "inv.typos_10": 0.947,
     "inv.typos_15": 0.922,
     "inv.persona": 0.962,
     "inv.politeness": 0.966,
     "inv.keywords": 0.938,
-    "inv.paraphrase": 0.438,
+    "inv.paraphrase": 0.456,
     "inv.identity": 0.961,
     "dir.facet": 0.973,
-    "dir.subject": 0.908,
-    "dir.context": 0.953,
+    "dir.subject": 0.955,
+    "dir.context": 0.98,
 }
 # The Arabic suite (tests/suite/templates_ar.toml, written the same day by another helper under the same
 # rules; its forms are the subjects' Arabic names and acronyms), measured on the engine of commit 2ee12d5:
@@ -107,7 +107,7 @@ ENGLISH_FLOORS = {
 # 0.878 / 0.858 / 0.828, persona 0.992, politeness 0.772, keywords 0.983, paraphrase 0.451, identity
 # 0.940, dir.facet 0.947, dir.subject 0.897, dir.context 0.776. The floors are these minus 0.02.
 ARABIC_FLOORS = {
-    "mft.grid": 0.732,
+    "mft.grid": 0.753,
     "inv.typos_05": 0.858,
     "inv.typos_10": 0.838,
     "inv.typos_15": 0.808,
@@ -117,9 +117,19 @@ ARABIC_FLOORS = {
     "inv.paraphrase": 0.431,
     "inv.identity": 0.92,
     "dir.facet": 0.927,
-    "dir.subject": 0.877,
-    "dir.context": 0.961,
+    "dir.subject": 0.897,
+    "dir.context": 0.98,
 }
+# Then (2026-12-07, a later round): Arabic greetings end at « ، », Arabic pronouns joined to a word refer
+# back, « أبحث عن » frames, a dictionary word is no misspelling of another, identity questions and a
+# facet of a subject the page does not describe are refused in the three languages, the last complement
+# must be covered, and the page's Mauritanian partners are subjects it does not describe (the directional
+# tests draw those first: their cases changed). Seed 11, fr / en / ar: grid 0.962 / 0.917 / 0.773,
+# typos_05 0.950 / 0.960 / 0.880, typos_10 0.947 / 0.964 / 0.855, typos_15 0.925 / 0.933 / 0.835,
+# persona 0.981 / 0.983 / 0.993, politeness 0.999 / 0.986 / 0.961, keywords 0.981 / 0.960 / 0.983,
+# paraphrase 0.378 / 0.476 / 0.454, identity 0.975 / 0.981 / 0.940, dir.facet 0.956 / 0.990 / 0.942,
+# dir.subject 0.931 / 0.975 / 0.917, dir.context 1.000 in all three. Floors raised to these minus 0.02
+# where they rose; none lowered but the French paraphrase (see its line).
 FLOORS = {"fr": FRENCH_FLOORS, "en": ENGLISH_FLOORS, "ar": ARABIC_FLOORS}
 
 
