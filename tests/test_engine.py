@@ -161,6 +161,8 @@ def test_the_guard_covers_the_words_of_the_translated_answers(engine: Engine) ->
     # The Mauritanian services the SSI cooperates with: named by the page, not described.
     "Qui est le chef de la garde nationale mauritanienne ?",
     "من يرأس الحرس الوطني الموريتاني؟",
+    "Qui commande la garde nationale ?",  # « qui commande » asks who heads it, as « qui dirige »
+    "Who commands the national guard?",
     # Asks to describe what the page does not describe, in the three languages.
     "Que désigne le ministère de l'Intérieur ?",
     "What does the ministry of the interior do?",
@@ -174,6 +176,7 @@ def test_guard_refuses_these(engine: Engine, question: str) -> None:
 
 @pytest.mark.parametrize(("question", "intent"), [
     ("Le SSI coopère-t-il avec la garde nationale ?", "nouakchott.beneficiaires"),  # the SSI's cooperation
+    ("Qui commande le SSI de Nouakchott ?", "nouakchott.chef"),
     ("Does the national guard benefit from French cooperation?", "nouakchott.beneficiaires"),
     ("Tell me about the gendarmerie adviser.", "nouakchott.conseiller_gendarmerie"),  # described: answered
     ("ما هو مستشار الدرك؟", "nouakchott.conseiller_gendarmerie"),
