@@ -205,6 +205,9 @@ class Engine:
         elif isinstance(choice, int):  # "1" with no list pending: a number alone asks nothing
             reply = Reply(question, FALLBACK, _msg("no_pending_choice"),
                           explanation=Explanation("number with no choice pending"))
+        elif all(len(token) < 2 for token in state.kb.normalize(question).split()):
+            # « à », « <a> », « ?! »: no word of two letters or more, nothing asked (« a » is no « à plus »)
+            reply = Reply(question, FALLBACK, _msg("empty_question"), explanation=Explanation("no word"))
         else:
             ttl = self.config.dialogue.context_ttl_seconds
             reply = self._understand(state, question, conversation.topic(now, ttl),

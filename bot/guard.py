@@ -45,10 +45,22 @@ _ELIDED = ("l", "d")  # "ladresse", "dAfrique": an article glued to its noun
 MAX_KEY_TERMS = 60  # a question longer than this is judged on its first key terms
 _ASKED_RE = re.compile(r"\b(?:quel|combien de|combien)\s+(\w+)")  # the word after them is what is asked
 # « le fax de la DGSE », « the founding date of the national gendarmerie », « a document to the FBI »: the
-# last complement names whose datum is asked.
-# Not after a word of kind (« ce genre de procédure », « this kind of case »): that names no owner.
-_OWNER_RE = re.compile(r"\b(?<!genre )(?<!type )(?<!sorte )(?<!kind )(?<!sort )(?<!types )"
-                       r"(?:de|du|des|of|to|for)\s+(?:(?:la|le|les|the)\s+)?(\w+)")
+# last complement names whose datum is asked. Not after a word of kind (« ce genre de procédure », « this
+# kind of case »), nor in a compound the data itself writes (« forces de sécurité », « numéro de téléphone »).
+_COMPLEMENT_WORDS = frozenset({"de", "du", "des", "of", "to", "for"})
+_ARTICLES_AFTER = frozenset({"la", "le", "les", "the"})
+_KIND_WORDS = frozenset({"genre", "type", "types", "sorte", "kind", "sort"})
+
+
+def complements(normalized: str) -> list[tuple[str, str]]:
+    """Return the (head, complement) word pairs of « head de [la] complement » in a normalised text."""
+    toks = normalized.split()
+    found = []
+    for i, tok in enumerate(toks[1:-1], 1):
+        if tok in _COMPLEMENT_WORDS:
+            j = i + 2 if toks[i + 1] in _ARTICLES_AFTER and i + 2 < len(toks) else i + 1
+            found.append((toks[i - 1], toks[j]))
+    return found
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,9 @@ class KeyTermGuard:
             self._facet_words[intent_id] = frozenset(
                 p for text in framing[intent_id] + [title] for _, _, p in trigger_phrases.find(text))
         self._known = _Words.of([t for words in self._words.values() for t in words.exact])
+        texts = [*examples, *(kb.normalize(t) for a in kb.answers.values()
+                              for t in (a.title, a.text, *a.titles.values(), *a.texts.values()))]
+        self._compounds = frozenset(pair for text in texts for pair in complements(text))
         # Rarity across intents: "ssi" says little about which intent is meant, "rogatoires" a lot.
         df = Counter(t for words in self._words.values() for t in words.exact)
         n = len(self._words)
@@ -150,7 +165,8 @@ class KeyTermGuard:
             key_terms = tuple(t for t in content_tokens(normalized) if not self._misspelt_stopword(t))[:MAX_KEY_TERMS]
             match = _ASKED_RE.search(normalized)
             asked = match.group(1) if match and match.group(1) in key_terms else None
-            owners = [m.group(1) for m in _OWNER_RE.finditer(normalized) if m.group(1) in key_terms]
+            last = complements(normalized)[-1:]
+            owners = [c for h, c in last if c in key_terms and h not in _KIND_WORDS and (h, c) not in self._compounds]
             question = _Question(key_terms, tuple(self._idf.get(t, self._max_idf) for t in key_terms), asked,
                                  owners[-1] if owners else None)
             _remember(self._question_memo, normalized, question)
