@@ -205,9 +205,6 @@ class Engine:
         elif isinstance(choice, int):  # "1" with no list pending: a number alone asks nothing
             reply = Reply(question, FALLBACK, _msg("no_pending_choice"),
                           explanation=Explanation("number with no choice pending"))
-        elif all(len(token) < 2 for token in state.kb.normalize(question).split()):
-            # « à », « <a> », « ?! »: no word of two letters or more, nothing asked (« a » is no « à plus »)
-            reply = Reply(question, FALLBACK, _msg("empty_question"), explanation=Explanation("no word"))
         else:
             ttl = self.config.dialogue.context_ttl_seconds
             reply = self._understand(state, question, conversation.topic(now, ttl),
@@ -285,7 +282,9 @@ class Engine:
         normalized, named = read_question(kb, question, state.small_talk, state.guard.known_words)
         explanation = Explanation(normalized=normalized, subjects=list(named),
                                   context=tuple(context) if context else None)
-        if not normalized.strip():  # « ??? », emoji only: no word to understand, nothing to borrow from context
+        # « ??? », emoji only, « à », « <a> »: no word of two letters or more to understand, nothing to borrow
+        # from context (« a » alone is no « à plus »)
+        if all(len(token) < 2 for token in normalized.split()):
             explanation.rule = "no word in the message"
             return self._fallback(state, question, 0.0, explanation)
         items = kb.list_items(list_intent)
