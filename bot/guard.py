@@ -6,9 +6,9 @@ explain: key terms of the question found nowhere in the intent's examples or ans
 "le budget de la DCI": "budget"), and subjects the question names that the intent is not about
 (for the gendarmerie question: the gendarmerie). Either makes the engine fall back. So do: the
 word asked about after "quel" or "combien de" ("quel âge a…") or the last complement ("le fax de la
-douane") left uncovered, a precise datum the
-intent does not give (an exclusive facet: a name, a number, a date, another time than the page's),
-and "who/what is X?" or a facet of X ("qui dirige X ?") about a subject X the page does not describe.
+douane") left uncovered, a precise datum the intent does not give (an exclusive facet: a name, a
+number, a date, another time than the page's), and "who/what is X?" or a facet of X ("qui dirige
+X ?") about a subject X the page does not describe.
 A misspelt word counts as covered: the same first letter and at most `typo_edits` edits.
 """
 
@@ -29,7 +29,6 @@ from bot.spelling import is_word
 from bot.text import STOPWORDS, PhraseFinder, content_tokens
 
 STEM_LETTERS = 5  # French words sharing their first letters are usually the same family (cree/creation)
-# "qui est [le] X", "c'est quoi [la] X": the question asks what or who X is.
 # « Qui est X ? », « What is X? », « ما هو X؟ », « Parlez-moi de X »: asks to describe X. Written as users
 # type them; normalised with the data's normaliser when the guard is built.
 _IDENTITY_FRAMES = (
@@ -52,7 +51,7 @@ _ARTICLES_AFTER = frozenset({"la", "le", "les", "the"})
 _KIND_WORDS = frozenset({"genre", "type", "types", "sorte", "kind", "sort"})
 
 
-def complements(normalized: str) -> list[tuple[str, str]]:
+def _complements(normalized: str) -> list[tuple[str, str]]:
     """Return the (head, complement) word pairs of « head de [la] complement » in a normalised text."""
     toks = normalized.split()
     found = []
@@ -122,7 +121,7 @@ class KeyTermGuard:
         self._known = _Words.of([t for words in self._words.values() for t in words.exact])
         texts = [*examples, *(kb.normalize(t) for a in kb.answers.values()
                               for t in (a.title, a.text, *a.titles.values(), *a.texts.values()))]
-        self._compounds = frozenset(pair for text in texts for pair in complements(text))
+        self._compounds = frozenset(pair for text in texts for pair in _complements(text))
         # Rarity across intents: "ssi" says little about which intent is meant, "rogatoires" a lot.
         df = Counter(t for words in self._words.values() for t in words.exact)
         n = len(self._words)
@@ -165,10 +164,11 @@ class KeyTermGuard:
             key_terms = tuple(t for t in content_tokens(normalized) if not self._misspelt_stopword(t))[:MAX_KEY_TERMS]
             match = _ASKED_RE.search(normalized)
             asked = match.group(1) if match and match.group(1) in key_terms else None
-            last = complements(normalized)[-1:]
-            owners = [c for h, c in last if c in key_terms and h not in _KIND_WORDS and (h, c) not in self._compounds]
+            head, owner = (_complements(normalized) or [("", "")])[-1]
+            if owner not in key_terms or head in _KIND_WORDS or (head, owner) in self._compounds:
+                owner = ""
             question = _Question(key_terms, tuple(self._idf.get(t, self._max_idf) for t in key_terms), asked,
-                                 owners[-1] if owners else None)
+                                 owner or None)
             _remember(self._question_memo, normalized, question)
         return question
 

@@ -51,12 +51,17 @@ _SUFFIXES = ("كما", "هما", "ها", "هم", "هن", "كم", "كن", "نا",
 _MIN_STEM = 3
 
 
-def _stem(word: str) -> str:
-    """Strip one proclitic (و, ف, ال…) and one pronoun suffix from a folded Arabic word."""
+def _without_proclitic(word: str) -> str:
+    """Strip one proclitic (و, ال, بال…) from a folded Arabic word, if three letters remain."""
     for prefix in _PREFIXES:
         if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
-            word = word[len(prefix):]
-            break
+            return word[len(prefix):]
+    return word
+
+
+def _stem(word: str) -> str:
+    """Strip one proclitic (و, ف, ال…) and one pronoun suffix from a folded Arabic word."""
+    word = _without_proclitic(word)
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
             return word[: -len(suffix)]
@@ -74,11 +79,7 @@ def refers_back_in_arabic(text: str) -> bool:
     """Tell whether `text` has an Arabic word ending in a third-person pronoun (« عنوانها », « عنها »)."""
     if not _ARABIC_RE.search(text):
         return False
-    for word in _ARABIC_WORD_RE.findall(text.translate(_FOLD)):
-        for prefix in _PREFIXES:
-            if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
-                word = word[len(prefix):]
-                break
+    for word in map(_without_proclitic, _ARABIC_WORD_RE.findall(text.translate(_FOLD))):
         for suffix in _THIRD_PERSON_SUFFIXES:
             if word.endswith(suffix) and (len(word) - len(suffix) >= _MIN_STEM
                                           or word[: -len(suffix)] in _PREPOSITIONS):
