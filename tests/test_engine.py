@@ -181,7 +181,7 @@ def test_guard_refuses_these(engine: Engine, question: str) -> None:
     ("Tell me about the gendarmerie adviser.", "nouakchott.conseiller_gendarmerie"),  # described: answered
     ("ما هو مستشار الدرك؟", "nouakchott.conseiller_gendarmerie"),
 ])
-def test_asking_to_describe_what_the_page_describes_is_answered(engine: Engine, question: str, intent: str) -> None:
+def test_what_the_page_answers_beside_subjects_it_does_not_describe(engine: Engine, question: str, intent: str) -> None:
     assert_answers(engine, question, intent)
 
 
