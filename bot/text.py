@@ -242,7 +242,7 @@ dites connaitre renseigner renseignement renseignements renseignez cherche trouv
 besoin quelqu quelque chose combien ya avez-vous est-ce lequel laquelle lesquels lesquelles
 tout tous toute toutes plus moins tres trop assez bien mal autre autres deja encore toujours jamais
 souvent parfois vraiment simplement concretement exactement precisement general generalement
-quotidien quotidiennement actuellement aujourd hui maintenant comprends comprend comprendre
+quotidien quotidiennement actuellement aujourd hui maintenant comprends comprend comprendre file filer filez
 explication expliquer trouve trouver trouvent passe passer prend prendre mettre met rend rendre
 genre sorte type lu vu entendu article exemple necessaire utile possible important exactement
 longtemps svp voila oui non peut-etre envie interesse interessee etudiant etudiante expose

@@ -272,6 +272,9 @@ def test_a_politeness_formula_has_a_word_only_small_talk_uses() -> None:
     # A greeting with a word questions use too (« good »), and one only greetings use (« afternoon »).
     ("Good afternoon, who is the head of the SSI in Nouakchott?", "nouakchott.chef"),
     ("Good afternoon, what is the fax number of the SSI in Nouakchott?", "nouakchott.fax"),
+    # « filer » (spoken: to give) asks like « donner »: no topic.
+    ("tu peux me filer l'adresse du SSI de Nouakchott ?", "nouakchott.adresse"),
+    ("vous pouvez me filer le fax du SSI ?", "nouakchott.fax"),
     # Arabic greetings end at the Arabic comma « ، ».
     ("أهلا وسهلا، متى أنشئت مديرية التعاون الدولي؟", "dci.creation"),
     ("السلام عليكم ورحمة الله وبركاته، ما هو البريد الإلكتروني للمصلحة في نواكشوط؟", "nouakchott.courriel"),
