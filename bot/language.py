@@ -87,13 +87,18 @@ def refers_back_in_arabic(text: str) -> bool:
     return False
 
 
+# « الDCI », « الـSSI », « بالـASI »: the article and its prepositions joined to an acronym in Latin letters
+# (tatweel folded away) are cut off, so that the acronym is read as it is alone.
+_CLITICS_BEFORE_LATIN_RE = re.compile(r"(?<![\u0621-\u064a])(?:[وفبلك]?ال|[وفبلك])(?=[A-Za-z])")
+
+
 def fold_arabic(text: str) -> str:
     """Fold Arabic variants away: diacritics, tatweel, alef/yā/tā' marbūṭa forms, digits, clitics."""
     if text.isascii() or not _ARABIC_RE.search(text) and not any(0x2066 <= ord(c) <= 0x2069 for c in text):
         return text
     if re.search(r"[\ufb50-\ufdff\ufe70-\ufeff]", text):
         text = unicodedata.normalize("NFKC", text)  # presentation forms -> letters
-    text = text.translate(_FOLD)
+    text = _CLITICS_BEFORE_LATIN_RE.sub(" ", text.translate(_FOLD))
     return _ARABIC_WORD_RE.sub(lambda m: _stem(m.group(0)), text)
 
 
@@ -125,7 +130,7 @@ _AR_STOPWORDS = """ما ماذا من هو هي هم في على عن الى إ�
 عمليا بالضبط تحديدا فقط أيضا ايضا كذلك حاليا بشكل يمكنني يمكنك تقدر تقدرون
 يمكنكم فكرة معلومات معلومة المعلومات تعرف تعرفون أخبروني تخبروني تخبرني خبرني حدثني حدثنا حدثوني حدثونا
 سؤال أسئلة تعطيني تعطوني أعطوني أبحث ابحث نبحث ضمن بها به بهم لها له لهم فيها فيه فيهم عنها عنه عنهم
-منها منه منهم معها معه معهم عليها عليه عليهم إليها إليه إليهم""".split()
+منها منه منهم معها معه معهم عليها عليه عليهم إليها إليه إليهم حتى لكي كي أستعد استعد جيدا""".split()
 # « و » (and) is written joined to the next word: « وهل », « وما » are function words too. The light
 # stemmer leaves it when fewer than three letters would remain.
 FOREIGN_STOPWORDS = (frozenset(_EN_STOPWORDS) | frozenset(fold_arabic(w) for w in _AR_STOPWORDS)

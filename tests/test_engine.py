@@ -275,6 +275,12 @@ def test_a_politeness_formula_has_a_word_only_small_talk_uses() -> None:
     # « filer » (spoken: to give) asks like « donner »: no topic.
     ("tu peux me filer l'adresse du SSI de Nouakchott ?", "nouakchott.adresse"),
     ("vous pouvez me filer le fax du SSI ?", "nouakchott.fax"),
+    # The Arabic article glued to an acronym in Latin letters (« الـSSI »); « حتى أستعد جيدًا » (so that I
+    # prepare well) frames the question.
+    ("مين المسؤول عن الـSSI؟", "nouakchott.chef"),
+    ("عنوان الـSSI في نواكشوط", "nouakchott.adresse"),
+    ("سأزور السفارة الأسبوع القادم. حتى أستعد جيدًا، ما هو عنوان مصلحة الأمن الداخلي في نواكشوط؟",
+     "nouakchott.adresse"),
     # Arabic greetings end at the Arabic comma « ، ».
     ("أهلا وسهلا، متى أنشئت مديرية التعاون الدولي؟", "dci.creation"),
     ("السلام عليكم ورحمة الله وبركاته، ما هو البريد الإلكتروني للمصلحة في نواكشوط؟", "nouakchott.courriel"),

@@ -71,6 +71,11 @@ def test_arabic_function_words_are_not_key_terms() -> None:
     assert content_tokens(normalize("what is the fax number")) == ["fax", "number"]
 
 
+def test_the_arabic_article_is_cut_off_an_acronym_in_latin_letters() -> None:
+    assert normalize("مهام الـASI") == normalize("مهام ASI") and normalize("بالSSI") == normalize("SSI")
+    assert normalize("الفاكس") == normalize("فاكس")  # an Arabic word keeps its article's folding
+
+
 def test_arabic_pronouns_joined_to_a_word_refer_back() -> None:
     from bot.language import refers_back_in_arabic
 

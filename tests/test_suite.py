@@ -67,8 +67,9 @@ FRENCH_FLOORS = {
     "inv.keywords": 0.966,
     # added 2026-12-07 at 0.430: a synonym the data never uses is the weak spot. 0.380 once the last
     # complement must be covered (« la direction de la collaboration internationale » is no longer
-    # answered as the DCI), which took dir.subject 0.899 -> 0.921 (seed 12: 0.923 -> 0.952).
-    "inv.paraphrase": 0.36,
+    # answered as the DCI), which took dir.subject 0.899 -> 0.921 (seed 12: 0.923 -> 0.952); 0.365 at
+    # the end of that round (each retrain moves the French threshold, and this rate, by up to 0.01).
+    "inv.paraphrase": 0.345,
     "inv.identity": 0.955,
     "dir.facet": 0.935,
     "dir.subject": 0.911,
