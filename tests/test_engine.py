@@ -281,6 +281,8 @@ def test_a_politeness_formula_has_a_word_only_small_talk_uses() -> None:
     ("عنوان الـSSI في نواكشوط", "nouakchott.adresse"),
     ("سأزور السفارة الأسبوع القادم. حتى أستعد جيدًا، ما هو عنوان مصلحة الأمن الداخلي في نواكشوط؟",
      "nouakchott.adresse"),
+    # « يشتغل » (Maghrebi and Hassaniya: works) is « يعمل » (intents/vocabulary.toml synonyms).
+    ("شكون يشتغل في مصلحة الأمن الداخلي في نواكشوط؟", "nouakchott.equipe"),
     # Arabic greetings end at the Arabic comma « ، ».
     ("أهلا وسهلا، متى أنشئت مديرية التعاون الدولي؟", "dci.creation"),
     ("السلام عليكم ورحمة الله وبركاته، ما هو البريد الإلكتروني للمصلحة في نواكشوط؟", "nouakchott.courriel"),
