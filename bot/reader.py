@@ -244,17 +244,22 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
 
 
 def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str, Intent],
-                 subjects: dict[str, Subject], facets: dict[str, tuple[str, ...]]) -> None:
+                 subjects: dict[str, Subject], facets: dict[str, tuple[str, ...]], knowledge_dir: Path,
+                 intents_dir: Path) -> None:
+    # An answer or a subject written in a file that failed to load has its own error (syntax, key,
+    # type): the intents naming it are not reported too. One cause, one line.
+    written_answers = col.lines.written(knowledge_dir, r"""^\s*id\s*=\s*["']([^"']+)["']""")
+    written_subjects = col.lines.written(intents_dir, r"^\s*\[subjects\.([A-Za-z0-9_-]+)\]")
     first_id: dict[tuple[str, str], str] = {}  # smallest intent id answering each (subject, facet)
     for o in intents.values():
         key = (o.subject, o.facet)
         if key not in first_id or o.id < first_id[key]:
             first_id[key] = o.id
     for intent in intents.values():
-        if intent.answer not in answers:
+        if intent.answer not in answers and intent.answer not in written_answers:
             col.add_at(intent.path, intent.id,
                        f"points at answer {intent.answer!r}, which no file in knowledge/ defines")
-        if intent.subject and intent.subject not in subjects:
+        if intent.subject and intent.subject not in subjects and intent.subject not in written_subjects:
             col.add_at(intent.path, intent.id,
                        f"unknown subject {intent.subject!r}; define it under [subjects] in intents/")
         if intent.facet and intent.subject and first_id[(intent.subject, intent.facet)] < intent.id:
@@ -334,7 +339,7 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path, language: str = "fr")
     answers, topics, acronyms, intents = data.answers, data.topics, data.acronyms, data.intents
     subjects, facets, synonyms = data.subjects, data.facets, data.synonyms
     exclusive, out_of_scope = data.exclusive, data.out_of_scope
-    _cross_check(col, answers, intents, subjects, facets)
+    _cross_check(col, answers, intents, subjects, facets, knowledge_dir, intents_dir)
     if not intents:
         col.add(intents_dir, None, "-", "no intents found")
     if any(p.severity == "error" for p in col.problems):

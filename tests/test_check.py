@@ -277,3 +277,16 @@ def test_digits_of_a_phone_or_date_are_not_numbers_of_their_own() -> None:
 
 def test_telegram_counts_utf16_units() -> None:
     assert telegram_length("é😀") == 3
+
+
+def test_a_broken_subjects_file_is_one_error_not_one_per_intent_naming_them(run_faqbot, data_copy: Path) -> None:
+    vocabulary = data_copy.parent / "intents" / "vocabulary.toml"
+    text = vocabulary.read_text(encoding="utf-8")
+    vocabulary.write_text(text.replace('"immigration irreguliere" = [', "immigration irreguliere = [", 1),
+                          encoding="utf-8")
+    line = text[: text.index('"immigration irreguliere" = [')].count("\n") + 1
+    result = run_faqbot("ask", "--config", str(data_copy), "Qu'est-ce que la DCI ?")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    errors = result.stderr.split("run `faqbot check`:\n", 1)[1].strip().splitlines()
+    # Every intent names a subject of that file: none of them is reported, the syntax error is.
+    assert len(errors) == 1 and f"vocabulary.toml:{line}: -: TOML syntax error" in errors[0]

@@ -41,7 +41,6 @@ def check_data(config: Config) -> list[Problem]:
         problems = list(exc.problems)
     data = read_data(config.paths.knowledge, config.paths.intents)
     lines = data.lines
-    problems = _without_knock_on(problems, lines, config)
     m = config.maintenance
     problems += check_examples(data, lines, m.near_duplicate_score, m.min_examples)
     problems += check_answers(data, lines, config.paths.intents)
@@ -75,26 +74,6 @@ def check_settings(config: Config, data: DataRead) -> list[Problem]:
                 problems.append(Problem(config.path, line, f"[{section}] {key}",
                                         f"names {kind} '{value}', which no knowledge file defines{hint}"))
     return problems
-
-
-_MISSING_ANSWER_RE = re.compile(r"^points at answer '([^']+)', which no file")
-_MISSING_SUBJECT_RE = re.compile(r"^unknown subject '([^']+)'")
-
-
-def _without_knock_on(problems: list[Problem], lines: Lines, config: Config) -> list[Problem]:
-    """Drop "no such answer/subject" errors when that answer or subject is written but broken.
-
-    Its own error (syntax, key, type) is already reported; one cause, one line.
-    """
-    answers = lines.written(config.paths.knowledge, r"""^\s*id\s*=\s*["']([^"']+)["']""")
-    subjects = lines.written(config.paths.intents, r"^\s*\[subjects\.([A-Za-z0-9_-]+)\]")
-    kept = []
-    for p in problems:
-        answer, subject = _MISSING_ANSWER_RE.match(p.message), _MISSING_SUBJECT_RE.match(p.message)
-        if (answer and answer.group(1) in answers) or (subject and subject.group(1) in subjects):
-            continue
-        kept.append(p)
-    return kept
 
 
 def check_examples(data: DataRead, lines: Lines, near_bound: float, min_examples: int) -> list[Problem]:
