@@ -98,13 +98,16 @@ class KeyTermGuard:
         self._identity_frames = [kb.normalize(f).split() for f in _IDENTITY_FRAMES]
         self._identity_frames_after = [kb.normalize(f).split() for f in _IDENTITY_FRAMES_AFTER]
         trigger_phrases = self._trigger_phrases = PhraseFinder(self._exclusive_triggers)
+        written = list(examples)  # the data's own wording: the compounds it writes (« forces de sécurité »)
         for intent_id, intent in kb.intents.items():
             answer = kb.answers[intent.answer]
             title = kb.normalize(answer.title)
             # The answer covers its words in every language it is written in: an English question is
             # judged against the curated English text as a French one against the French text.
             titles = [title, *(kb.normalize(t) for t in answer.titles.values())]
-            body = [t for text in (answer.text, *answer.texts.values()) for t in content_tokens(kb.normalize(text))]
+            bodies = [kb.normalize(text) for text in (answer.text, *answer.texts.values())]
+            written += titles + bodies
+            body = [t for text in bodies for t in content_tokens(text)]
             words = terms[intent_id] | {t for text in titles for t in content_tokens(text)} | set(body)
             # An answer about a facet answers the words that ask for it, in every language (« ما المقصود
             # ب… », « what does it stand for », « à quoi sert »): intents/vocabulary.toml's triggers.
@@ -119,9 +122,7 @@ class KeyTermGuard:
             self._facet_words[intent_id] = frozenset(
                 p for text in framing[intent_id] + [title] for _, _, p in trigger_phrases.find(text))
         self._known = _Words.of([t for words in self._words.values() for t in words.exact])
-        texts = [*examples, *(kb.normalize(t) for a in kb.answers.values()
-                              for t in (a.title, a.text, *a.titles.values(), *a.texts.values()))]
-        self._compounds = frozenset(pair for text in texts for pair in _complements(text))
+        self._compounds = frozenset(pair for text in written for pair in _complements(text))
         # Rarity across intents: "ssi" says little about which intent is meant, "rogatoires" a lot.
         df = Counter(t for words in self._words.values() for t in words.exact)
         n = len(self._words)

@@ -247,19 +247,24 @@ def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str,
                  subjects: dict[str, Subject], facets: dict[str, tuple[str, ...]], knowledge_dir: Path,
                  intents_dir: Path) -> None:
     # An answer or a subject written in a file that failed to load has its own error (syntax, key,
-    # type): the intents naming it are not reported too. One cause, one line.
-    written_answers = col.lines.written(knowledge_dir, r"""^\s*id\s*=\s*["']([^"']+)["']""")
-    written_subjects = col.lines.written(intents_dir, r"^\s*\[subjects\.([A-Za-z0-9_-]+)\]")
+    # type): the intents naming it are not reported too. One cause, one line. The files are searched
+    # only when something is missing, not at every start.
+    def written_answer(answer_id: str) -> bool:
+        return answer_id in col.lines.written(knowledge_dir, r"""^\s*id\s*=\s*["']([^"']+)["']""")
+
+    def written_subject(subject_id: str) -> bool:
+        return subject_id in col.lines.written(intents_dir, r"^\s*\[subjects\.([A-Za-z0-9_-]+)\]")
+
     first_id: dict[tuple[str, str], str] = {}  # smallest intent id answering each (subject, facet)
     for o in intents.values():
         key = (o.subject, o.facet)
         if key not in first_id or o.id < first_id[key]:
             first_id[key] = o.id
     for intent in intents.values():
-        if intent.answer not in answers and intent.answer not in written_answers:
+        if intent.answer not in answers and not written_answer(intent.answer):
             col.add_at(intent.path, intent.id,
                        f"points at answer {intent.answer!r}, which no file in knowledge/ defines")
-        if intent.subject and intent.subject not in subjects and intent.subject not in written_subjects:
+        if intent.subject and intent.subject not in subjects and not written_subject(intent.subject):
             col.add_at(intent.path, intent.id,
                        f"unknown subject {intent.subject!r}; define it under [subjects] in intents/")
         if intent.facet and intent.subject and first_id[(intent.subject, intent.facet)] < intent.id:
