@@ -91,7 +91,8 @@ class KeyTermGuard:
         self._words: dict[str, _Words] = {}  # the words of the examples, title and answer
         self._answer_words: dict[str, _Words] = {}  # the words of the answer text alone
         self._subjects: dict[str, frozenset[str]] = {}
-        self._family: dict[str, frozenset[str]] = {}  # the intent's subject, what contains it, what it contains
+        # The intent's subject, what contains it, what it contains, and what one of its examples names alone.
+        self._family: dict[str, frozenset[str]] = {}
         # Trigger words of the exclusive facets ("nom", "quand") that an intent's own examples use.
         self._facet_words: dict[str, frozenset[str]] = {}
         self._exclusive_triggers = {t: f for f in kb.exclusive_facets for t in kb.facets[f]}
@@ -115,10 +116,13 @@ class KeyTermGuard:
             self._words[intent_id] = _Words.of(words)
             self._answer_words[intent_id] = _Words.of(body)
             # Subjects named in the examples or title: what the intent is about (not the answer body).
-            named = {aliases[p] for text in framing[intent_id] + [title] for _, _, p in alias_phrases.find(text)}
+            named_by = [{aliases[p] for _, _, p in alias_phrases.find(text)} for text in framing[intent_id] + [title]]
             own = {intent.subject, *kb.ancestors(intent.subject)} if intent.subject else set()
-            self._subjects[intent_id] = frozenset(named | own)
-            self._family[intent_id] = frozenset(own | {s for s in kb.subjects if intent.subject in kb.ancestors(s)})
+            self._subjects[intent_id] = frozenset(set().union(*named_by) | own)
+            # An example naming one subject alone (« fax de l'ASI ») asks the intent about that subject.
+            alone = {s for subjects in named_by if len(subjects) == 1 for s in subjects}
+            self._family[intent_id] = frozenset(own | alone
+                                                | {s for s in kb.subjects if intent.subject in kb.ancestors(s)})
             self._facet_words[intent_id] = frozenset(
                 p for text in framing[intent_id] + [title] for _, _, p in trigger_phrases.find(text))
         self._known = _Words.of([t for words in self._words.values() for t in words.exact])
@@ -287,7 +291,8 @@ class KeyTermGuard:
         foreign = tuple(s for s in named if s not in self._subjects[intent_id])
         described = [s for s in named if self.kb.subjects[s].described]
         # A question about one described subject ("qui dirige la DCI ?") is answered about that
-        # subject's family only, not by an intent that merely mentions it ("les SSI, services de la DCI").
+        # subject's family only, not by an intent that merely mentions it ("les SSI, services de la DCI"),
+        # or by one whose examples ask it about that subject alone (« fax de l'ASI »: the SSI's fax).
         family = self._family[intent_id]
         off_subject = len(described) == 1 and bool(family) and described[0] not in family
         # A question naming several subjects is fine if the intent is about one of them.

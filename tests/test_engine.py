@@ -115,6 +115,11 @@ def test_unanswered_questions_are_logged_without_user_identity(config, tmp_path)
     ("quel est le rôle du SSI ?", "ssi.missions"),
     ("Qui conseille l'ambassadeur ?", "asi.definition"),  # names an undescribed subject without asking what it is
     ("ما هي صلاحيات ملحق الأمن الداخلي؟", "asi.actions"),  # « صلاحيات » asks the missions, which it gives
+    # The ASI is not the subject of the SSI's contact answers, but their examples ask them about the ASI alone.
+    ("Quel est le numéro de fax de l'ASI ?", "nouakchott.fax"),
+    ("Je voudrais écrire un courriel à l'ASI.", "nouakchott.courriel"),
+    ("What is the fax number of the ASI?", "nouakchott.fax"),
+    ("ما هو رقم فاكس الملحق الأمني؟", "nouakchott.fax"),
 ])
 def test_guard_lets_these_through(engine: Engine, question: str, intent: str) -> None:
     reply = engine.reply(question, Conversation())
@@ -156,6 +161,7 @@ def test_the_guard_covers_the_words_of_the_translated_answers(engine: Engine) ->
     # A facet of a subject the page names but does not describe: « le chef de la gendarmerie » is not
     # the gendarmerie adviser of the SSI.
     "Qui est le chef de la gendarmerie ?",
+    "Quel est le fax de la DCI ?",  # no example of the SSI's fax asks about the DCI: its fax is not given
     "Who heads the national gendarmerie?",
     "من يرأس الدرك الوطني؟",
     # The Mauritanian services the SSI cooperates with: named by the page, not described.
