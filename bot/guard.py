@@ -41,6 +41,7 @@ _IDENTITY_FRAMES_AFTER = ("c'est quoi", "c'est qui", "cest quoi", "quoi", "qui e
                          "what is that", "ما هو", "ما هي")
 _ARTICLES = frozenset({"le", "la", "les", "un", "une", "des", "du", "the", "a", "an"})
 _ELIDED = ("l", "d")  # "ladresse", "dAfrique": an article glued to its noun
+MIN_EXAMPLES_NAMING = 2  # examples naming a subject alone that make an intent answer about it
 MAX_KEY_TERMS = 60  # a question longer than this is judged on its first key terms
 _ASKED_RE = re.compile(r"\b(?:quel|combien de|combien)\s+(\w+)")  # the word after them is what is asked
 # « le fax de la DGSE », « the founding date of the national gendarmerie », « a document to the FBI »: the
@@ -119,8 +120,11 @@ class KeyTermGuard:
             named_by = [{aliases[p] for _, _, p in alias_phrases.find(text)} for text in framing[intent_id] + [title]]
             own = {intent.subject, *kb.ancestors(intent.subject)} if intent.subject else set()
             self._subjects[intent_id] = frozenset(set().union(*named_by) | own)
-            # An example naming one subject alone (« fax de l'ASI ») asks the intent about that subject.
-            alone = {s for subjects in named_by if len(subjects) == 1 for s in subjects}
+            # Examples naming one subject alone (« fax de l'ASI », « c koi le numéro de fax de l asi ») ask the
+            # intent about that subject; one may only name a subject to describe the intent's own (« le service
+            # de la DCI à l'étranger », for the SSI): it takes two.
+            alone = Counter(s for subjects in named_by if len(subjects) == 1 for s in subjects)
+            alone = {s for s, n in alone.items() if n >= MIN_EXAMPLES_NAMING}
             self._family[intent_id] = frozenset(own | alone
                                                 | {s for s in kb.subjects if intent.subject in kb.ancestors(s)})
             self._facet_words[intent_id] = frozenset(
