@@ -199,15 +199,16 @@ class KeyTermGuard:
         if len(token) < MIN_CORRECTED_LETTERS or token in self._known.exact or token in STOPWORDS or is_word(token):
             return token
         by_distance = sorted((OSA.distance(token, w), w) for w in self._known.misspellings(token))
-        framing = min(((OSA.distance(token, w), w) for w in _FRAMING_WORDS.misspellings(token)), default=None)
-        if framing is not None and (not by_distance or framing[0] < by_distance[0][0]):
-            return framing[1]  # « presenterr »: the framing word « presenter », no key term
-        if framing is not None and framing[0] == by_distance[0][0]:
+        framing = sorted((OSA.distance(token, w), w) for w in _FRAMING_WORDS.misspellings(token))
+        if framing and (not by_distance or framing[0][0] < by_distance[0][0]):
+            # « presenterr »: the framing word « presenter », no key term; « wher » is « where » or « when »,
+            # which differ in what they ask: left as it is (a misspelt framing word is no key term either).
+            return _only_word(framing) or token
+        if framing and framing[0][0] == by_distance[0][0]:
             return token  # as close to a framing word as to a data word: nothing to choose
-        closest = [w for d, w in by_distance if d == by_distance[0][0]]
-        if not closest or len({w[:STEM_LETTERS] for w in closest}) > 1:
-            return token  # no word of the data is close, or two different ones are as close: nothing to choose
-        return closest[0]  # « partenairse »: « partenaire » or « partenaires », the same word
+        # « partenairse »: « partenaire » or « partenaires », the same word. None close, or two different
+        # words as close: nothing to choose.
+        return _only_word(by_distance) or token
 
     def _misspelt_stopword(self, term: str) -> bool:
         """Tell whether an unknown word is a typo of a framing word (« pouvez-vou », « connaîtree »): no key term.
@@ -403,6 +404,13 @@ class _Question:
 
 _MEMO_SIZE = 20_000
 MIN_CORRECTED_LETTERS = 4  # shorter words (« koi », « dir ») are too close to too many others to correct
+
+
+def _only_word(by_distance: list[tuple[int, str]]) -> str | None:
+    """Return the closest word of (distance, word) pairs sorted by distance, if the closest ones are one word's
+    forms (the same first letters), else None."""
+    closest = [w for d, w in by_distance if d == by_distance[0][0]] if by_distance else []
+    return closest[0] if closest and len({w[:STEM_LETTERS] for w in closest}) == 1 else None
 
 
 _INFLECTIONS = frozenset({"s", "x", "e", "es"})  # plural and feminine endings

@@ -35,6 +35,9 @@ def test_a_misspelt_framing_word_is_read_as_the_framing_word(engine: Engine, que
 
 
 @pytest.mark.parametrize("question", [
+    # As close to two framing words that ask different things: « waht » (what, want), « whay » (what, why),
+    # « quio » (qui, quoi). Choosing the first in alphabetical order read « waht » as « want ».
+    "waht does the dci do", "whay does the dci exist", "quio dirige le ssi",
     "est ce qu il va pleuvoir demain a nouakchott",  # a real word the data does not use stays
     "le budget de la dci",
     "koi ssi",  # too short to tell
