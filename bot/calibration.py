@@ -251,6 +251,15 @@ def decision_key(kb: KnowledgeBase, params: dict[str, float | int], settings: De
     """Return a digest of everything the decision model depends on."""
     digest = hashlib.sha256(index_key(kb, params).encode())
     digest.update(json.dumps(asdict(settings), sort_keys=True).encode())
+    # What the key-term guard reads besides the examples: the answers' words, the subjects, the facets.
+    guarded = {
+        "answers": {k: [a.title, a.text, a.titles, a.texts] for k, a in kb.answers.items()},
+        "intents": {k: [i.answer, i.subject, i.facet] for k, i in kb.intents.items()},
+        "subjects": {k: [s.aliases, s.described, s.part_of, sorted(s.members)] for k, s in kb.subjects.items()},
+        "facets": kb.facets, "exclusive": sorted(kb.exclusive_facets),
+        "trigger_languages": {t: sorted(languages) for t, languages in kb.trigger_languages.items()},
+    }
+    digest.update(json.dumps(guarded, sort_keys=True).encode())
     for module in ("calibration.py", "decision.py", "ranking.py", "guard.py", "spelling.py", "dialogue.py",
                    "knowledge.py", "reader.py"):
         digest.update(Path(__file__).with_name(module).read_bytes())

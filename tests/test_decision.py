@@ -258,3 +258,24 @@ def test_sampled_questions_are_ranked_by_a_matcher_that_never_saw_them_and_the_s
     itself = sum(bool(candidates) and candidates[0][2] == text for text, candidates in first)
     assert len(first) == 900 and itself < 0.05 * len(first)
     assert signature() == first  # models fitted side by side, yet nothing depends on timing
+
+
+def test_the_decision_is_learned_again_when_what_the_guard_reads_changes(engine: Engine) -> None:
+    """An edited answer text, subject or trigger changes what the guard covers, hence the decision learned."""
+    import dataclasses
+
+    from bot.calibration import decision_key
+    from bot.matcher import matcher_params
+
+    kb, config = engine.kb, engine.config
+    params = matcher_params(config.matcher)
+    key = decision_key(kb, params, config.decision)
+    answer = next(iter(kb.answers.values()))
+    edited = dataclasses.replace(kb, answers={**kb.answers, answer.id: dataclasses.replace(answer, text="Autre.")})
+    subject = next(iter(kb.subjects.values()))
+    undescribed = dataclasses.replace(kb, subjects={**kb.subjects, subject.id: dataclasses.replace(
+        subject, described=not subject.described)})
+    relabelled = dataclasses.replace(kb, trigger_languages={**kb.trigger_languages, "former": frozenset({"fr"})})
+    keys = {key, *(decision_key(k, params, config.decision) for k in (edited, undescribed, relabelled))}
+    assert len(keys) == 4
+    assert decision_key(kb, params, config.decision) == key  # and the same data gives the same key
