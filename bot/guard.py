@@ -25,6 +25,7 @@ from rapidfuzz.distance import OSA
 
 from bot.dialogue import asked_facet, focused_subjects
 from bot.knowledge import KnowledgeBase
+from bot.language import detect
 from bot.spelling import is_word
 from bot.text import STOPWORDS, PhraseFinder, content_tokens
 
@@ -49,6 +50,10 @@ _ASKED_RE = re.compile(r"\b(?:quel|combien de|combien)\s+(\w+)")  # the word aft
 # kind of case »), nor in a compound the data itself writes (« forces de sécurité », « numéro de téléphone »).
 _COMPLEMENT_WORDS = frozenset({"de", "du", "des", "of", "to", "for"})
 _ARTICLES_AFTER = frozenset({"la", "le", "les", "the"})
+# « sert-il à former des policiers », « pour recruter des agents »: after « à », « pour », « sans », « de », a word
+# ending like an infinitive is a verb, and the « des » after it an article, not a complement's « de ».
+_BEFORE_INFINITIVE = frozenset({"a", "pour", "sans", "de"})
+_INFINITIVE_ENDINGS = ("er", "ir", "re")
 _KIND_WORDS = frozenset({"genre", "type", "types", "sorte", "kind", "sort"})
 
 
@@ -57,7 +62,8 @@ def _complements(normalized: str) -> list[tuple[str, str]]:
     toks = normalized.split()
     found = []
     for i, tok in enumerate(toks[1:-1], 1):
-        if tok in _COMPLEMENT_WORDS:
+        infinitive = i >= 2 and toks[i - 2] in _BEFORE_INFINITIVE and toks[i - 1].endswith(_INFINITIVE_ENDINGS)
+        if tok in _COMPLEMENT_WORDS and not infinitive:
             j = i + 2 if toks[i + 1] in _ARTICLES_AFTER and i + 2 < len(toks) else i + 1
             found.append((toks[i - 1], toks[j]))
     return found
@@ -349,10 +355,17 @@ class KeyTermGuard:
         return self._identity_memo[normalized]
 
     def _asked_exclusive(self, normalized: str) -> list[str]:
+        """Return the exclusive facets a question's triggers ask, those of its language's triggers only.
+
+        « sert-il à former nos agents ? » asks no other time: « former » triggers it in English (previous).
+        A question whose language is not told (« fax ssi ») is read with every language's triggers.
+        """
         asked = self._exclusive_memo.get(normalized)  # computed once per question, not per candidate
         if asked is None:
-            triggers = self._exclusive_triggers
-            asked = sorted({triggers[p] for _, _, p in self._trigger_phrases.find(normalized)})
+            triggers, languages = self._exclusive_triggers, self.kb.trigger_languages
+            found = [p for _, _, p in self._trigger_phrases.find(normalized)]
+            language = detect(normalized, self.kb) if found else None
+            asked = sorted({triggers[p] for p in found if language is None or language in languages.get(p, {language})})
             _remember(self._exclusive_memo, normalized, asked)
         return asked
 

@@ -91,6 +91,8 @@ class KnowledgeBase:
     lexicon: Lexicon = field(compare=False)
     exclusive_facets: frozenset[str] = frozenset()
     out_of_scope: tuple[str, ...] = ()  # questions the bot must not answer, trained against as their own class
+    # The languages each facet trigger is written for (« former » is English's: « previous »; French's « to train »).
+    trigger_languages: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def normalize(self, text: str) -> str:
         """Normalise `text` with this knowledge base's acronyms and synonyms."""

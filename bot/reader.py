@@ -204,13 +204,14 @@ def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: d
 
 def _read_intents(col: _Collector, folder: Path) -> tuple[
         dict[str, Intent], dict[str, Subject], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], frozenset[str],
-        tuple[str, ...]]:
+        tuple[str, ...], dict[str, frozenset[str]]]:
     intents: dict[str, Intent] = {}
     out_of_scope: list[str] = []
     subjects: dict[str, Subject] = {}
     facets: dict[str, tuple[str, ...]] = {}
     synonyms: dict[str, tuple[str, ...]] = {}
     exclusive: set[str] = set()
+    trigger_languages: dict[str, set[str]] = {}  # each trigger, with the languages it is written for
     for path in sorted(folder.glob("*.toml")):
         raw = col.read_toml(path)
         if raw is None:
@@ -219,8 +220,12 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
         _read_subjects(col, path, raw, subjects)
         for fid, table in _table(raw, "facets").items():
             if col.check_table(path, fid, table, _FACET_KEYS, "facet"):
-                facets[fid] = tuple(map(str, table["triggers"])) + tuple(
-                    t for lang in TRANSLATED for t in _strings(col, path, fid, table, f"triggers_{lang}"))
+                by_language = {"fr": tuple(map(str, table["triggers"])),
+                               **{lang: _strings(col, path, fid, table, f"triggers_{lang}") for lang in TRANSLATED}}
+                facets[fid] = tuple(t for triggers in by_language.values() for t in triggers)
+                for lang, triggers in by_language.items():
+                    for t in triggers:
+                        trigger_languages.setdefault(t, set()).add(lang)
                 if table.get("exclusive"):
                     exclusive.add(fid)
         for word, variants in _table(raw, "synonyms").items():
@@ -240,7 +245,8 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
             examples = tuple(e for group in by_language.values() for e in group)
             intents[item] = Intent(item, table["answer"], topic, path, examples,
                                    table.get("subject", ""), table.get("facet", ""), by_language)
-    return intents, subjects, facets, synonyms, frozenset(exclusive), tuple(out_of_scope)
+    return (intents, subjects, facets, synonyms, frozenset(exclusive), tuple(out_of_scope),
+            {t: frozenset(langs) for t, langs in trigger_languages.items()})
 
 
 def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str, Intent],
@@ -295,6 +301,7 @@ class DataRead:
     synonyms: dict[str, tuple[str, ...]]
     exclusive: frozenset[str]
     out_of_scope: tuple[str, ...]
+    trigger_languages: dict[str, frozenset[str]]
     problems: list[Problem]
     lines: Lines
 
@@ -316,6 +323,15 @@ def _elided(phrase: str) -> str:
     return _LONE_ELISION_RE.sub(r"\1'", phrase)
 
 
+def _by_normalised(trigger_languages: dict[str, frozenset[str]], table: Lexicon) -> dict[str, frozenset[str]]:
+    """Return the languages of each trigger as questions read it (two triggers may read the same)."""
+    found: dict[str, frozenset[str]] = {}
+    for trigger, languages in trigger_languages.items():
+        key = normalize(_elided(trigger), table)
+        found[key] = found.get(key, frozenset()) | languages
+    return found
+
+
 def read_data(knowledge_dir: Path, intents_dir: Path) -> DataRead:
     """Read every answer and intent that parses, collecting the problems instead of stopping at the first."""
     return _read_all(_Collector(), knowledge_dir, intents_dir)
@@ -326,10 +342,10 @@ def _read_all(col: _Collector, knowledge_dir: Path, intents_dir: Path) -> DataRe
         if not folder.is_dir():
             col.add(folder, None, "-", "folder not found; check [paths] in config.toml")
     answers, topics, acronyms = _read_answers(col, knowledge_dir) if knowledge_dir.is_dir() else ({}, [], {})
-    intents, subjects, facets, synonyms, exclusive, out_of_scope = (
-        _read_intents(col, intents_dir) if intents_dir.is_dir() else ({}, {}, {}, {}, frozenset(), ()))
+    intents, subjects, facets, synonyms, exclusive, out_of_scope, trigger_languages = (
+        _read_intents(col, intents_dir) if intents_dir.is_dir() else ({}, {}, {}, {}, frozenset(), (), {}))
     return DataRead(answers, topics, acronyms, intents, subjects, facets, synonyms, exclusive, out_of_scope,
-                    col.problems, col.lines)
+                    trigger_languages, col.problems, col.lines)
 
 
 def load_knowledge(knowledge_dir: Path, intents_dir: Path, language: str = "fr") -> KnowledgeBase:
@@ -361,4 +377,5 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path, language: str = "fr")
                              members=frozenset(normalize(m, table) for m in s.members)) for k, s in subjects.items()},
         facets={k: tuple(normalize(_elided(t), table) for t in v) for k, v in facets.items()},
         exclusive_facets=exclusive, out_of_scope=out_of_scope,
+        trigger_languages=_by_normalised(data.trigger_languages, table),
     )

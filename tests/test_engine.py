@@ -404,3 +404,30 @@ def test_a_question_of_a_facet_alone_finishes_the_one_before(engine: Engine, mes
 ])
 def test_an_opening_that_says_something_is_kept(engine: Engine, message: str, kept: str) -> None:
     assert kept in engine.reply(message).explanation.normalized
+
+
+def test_a_facet_trigger_asks_only_in_its_own_language(engine: Engine) -> None:
+    """« former » asks another time in English (the former head), not in French (to train)."""
+    guard, kb = engine._state.guard, engine.kb
+    assert kb.trigger_languages["former"] == frozenset({"en"})
+    assert guard._asked_exclusive(kb.normalize("le programme AFORMA sert-il à former nos agents")) == []
+    assert guard._asked_exclusive(kb.normalize("who was the former head of the SSI")) == ["epoque"]
+    assert "epoque" in guard._asked_exclusive(kb.normalize("fax former"))  # no language told: every trigger
+
+
+def test_an_infinitive_s_article_is_no_complement() -> None:
+    from bot.guard import _complements
+
+    assert _complements("le programme sert il a former des policiers") == []  # « des »: an article
+    assert _complements("pour recruter des agents") == []
+    assert _complements("la date de creation des douanes") == [("date", "creation"), ("creation", "douanes")]
+    assert _complements("le conseiller de la gendarmerie") == [("conseiller", "gendarmerie")]  # a noun in -er
+
+
+@pytest.mark.parametrize("question", [
+    # « former » (to train) asked no other time, and « des policiers » after it names no owner to cover.
+    "Le programme AFORMA sert-il à former des policiers ?",
+    "AFORMA, c'est pour former des policiers africains ?",
+])
+def test_a_question_about_training_is_answered_by_its_programme(engine: Engine, question: str) -> None:
+    assert_answers(engine, question, "programme.aforma")
