@@ -363,7 +363,9 @@ class KeyTermGuard:
         asked = self._exclusive_memo.get(normalized)  # computed once per question, not per candidate
         if asked is None:
             triggers, languages = self._exclusive_triggers, self.kb.trigger_languages
-            found = [p for _, _, p in self._trigger_phrases.find(normalized)]
+            toks = normalized.split()
+            found = [p for start, end, p in self._trigger_phrases.find(normalized)
+                     if not _joins_a_clause(toks, start, end, p)]
             language = detect(normalized, self.kb) if found else None
             asked = sorted({triggers[p] for p in found if language is None or language in languages.get(p, {language})})
             _remember(self._exclusive_memo, normalized, asked)
@@ -417,6 +419,21 @@ class _Question:
 
 _MEMO_SIZE = 20_000
 MIN_CORRECTED_LETTERS = 4  # shorter words (« koi », « dir ») are too close to too many others to correct
+
+
+# « que fait l'ASI quand il est en poste ? », « what does he do when they call him? »: « quand » / « when » before a
+# subject pronoun, inside the question, joins a clause: it asks no date. First (« quand il a été créé ? ») or after
+# « et », « depuis », it asks one.
+_CONJUNCTIONS = frozenset({"quand", "lorsque", "when"})
+_SUBJECT_PRONOUNS = frozenset({"il", "elle", "on", "ils", "elles", "je", "tu", "nous", "vous",
+                               "he", "she", "it", "they", "we", "i", "you"})
+_ASKING_BEFORE = frozenset({"et", "mais", "depuis", "and", "but", "since"})
+
+
+def _joins_a_clause(toks: list[str], start: int, end: int, phrase: str) -> bool:
+    """Tell whether the trigger `phrase` at toks[start:end] is a conjunction joining a clause, not a question word."""
+    return (phrase in _CONJUNCTIONS and start > 0 and toks[start - 1] not in _ASKING_BEFORE
+            and end < len(toks) and toks[end] in _SUBJECT_PRONOUNS)
 
 
 def _only_word(by_distance: list[tuple[int, str]]) -> str | None:
