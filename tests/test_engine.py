@@ -431,3 +431,27 @@ def test_an_infinitive_s_article_is_no_complement() -> None:
 ])
 def test_a_question_about_training_is_answered_by_its_programme(engine: Engine, question: str) -> None:
     assert_answers(engine, question, "programme.aforma")
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    # « quand » / « when » before a subject pronoun inside the question joins a clause: no date asked.
+    ("que fait l'ASI quand il est en poste à l'étranger", []),
+    ("un ASI a-t-il un statut particulier quand il est en poste", []),
+    ("what does the ASI do when he is posted abroad", []),
+    # First, after « et », or before something else than a pronoun, it asks a date.
+    ("quand il a été créé, le SSI de Nouakchott", ["creation"]),
+    ("et quand elle a été créée, la DCI", ["creation"]),
+    ("la DCI a été créée quand", ["creation"]),
+    ("the DCI was set up when", ["creation"]),
+])
+def test_when_joining_a_clause_asks_no_date(engine: Engine, question: str, asked: list[str]) -> None:
+    assert engine._state.guard._asked_exclusive(engine.kb.normalize(question)) == asked
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("How long has the DCI existed?", "dci.creation"),  # « how long » asks since when, not how many
+    ("Combien de temps dure la mission d'un ASI ?", None),  # a duration the page does not give
+    ("How long does an ASI stay in post?", None),
+])
+def test_how_long_asks_a_date(engine: Engine, question: str, intent: str | None) -> None:
+    assert_answers(engine, question, intent)
