@@ -86,13 +86,20 @@ def mentioned_subjects(kb: KnowledgeBase, normalized: str) -> list[str]:
     A subject named only by its people (« policiers », « gendarmes ») is not named when the question
     names a described subject by its aliases: « les policiers français du SSI de Nouakchott » are the
     SSI's people, not « la police nationale » the page does not describe. Alone (« combien de
-    policiers en France ? »), they name their subject.
+    policiers en France ? »), they name their subject. So does a place (« Nouakchott »), unless the
+    question names a subject the page does not describe: it then says where that one is.
     """
     aliases, subjects = kb.subject_aliases, kb.subjects
     found = [(phrase, aliases[phrase]) for _, _, phrase in kb.subject_finder.find(normalized)]
     people = {phrase for phrase, sid in found if phrase in subjects[sid].members}
     if any(subjects[sid].described for phrase, sid in found if phrase not in people):
         found = [(phrase, sid) for phrase, sid in found if phrase not in people]
+    # Named by its place only (« Mauritanie », « Nouakchott »), beside a subject the page does not describe,
+    # a subject says where that one is: « le directeur de la sûreté nationale en Mauritanie ».
+    by_place = ({sid for phrase, sid in found if phrase in subjects[sid].places}
+                - {sid for phrase, sid in found if phrase not in subjects[sid].places})
+    if by_place and any(not subjects[sid].described for _, sid in found):
+        found = [(phrase, sid) for phrase, sid in found if sid not in by_place]
     return list(dict.fromkeys(sid for _, sid in found))
 
 

@@ -345,6 +345,8 @@ class KeyTermGuard:
                 before = toks[max(0, start - 5):start]
                 if before[-1:] and before[-1] in _ARTICLES:
                     before = before[:-1]
+                elif before[-1:] == ["s"]:  # « who is Mauritania's minister of the interior? »: a possessor
+                    before = before[:-2]
                 after = toks[end:end + 3]
                 if not self.kb.subjects[subject].described and (
                         any(before[-len(frame):] == frame for frame in self._identity_frames)

@@ -74,6 +74,7 @@ class Subject:
     names: dict[str, str] = field(default_factory=dict, compare=False)  # shown in each other language
     french_aliases: int = 0  # how many of `aliases` (the first ones) are French; the others are translations
     members: frozenset[str] = frozenset()  # the aliases naming its people (« policiers »), the last of `aliases`
+    places: frozenset[str] = frozenset()  # the aliases naming its place (« Nouakchott »), before its people
 
     def name_in(self, language: str) -> str:
         """Return how to name the subject in `language` (the French name by default)."""

@@ -39,6 +39,7 @@ _SUBJECT_KEYS: dict[str, tuple[type, bool]] = {
     "name": (str, True), "aliases": (list, True), "described": (bool, False), "part_of": (str, False),
     "aliases_en": (list, False), "aliases_ar": (list, False),
     "members": (list, False), "members_en": (list, False), "members_ar": (list, False),
+    "places": (list, False), "places_en": (list, False), "places_ar": (list, False),
 }
 _FACET_KEYS: dict[str, tuple[type, bool]] = {
     "triggers": (list, True), "exclusive": (bool, False), "triggers_en": (list, False), "triggers_ar": (list, False),
@@ -195,11 +196,15 @@ def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: d
         # a described subject they belong to (bot/dialogue.py, mentioned_subjects).
         members = tuple(m for key in ("members", *(f"members_{lang}" for lang in TRANSLATED))
                         for m in _strings(col, path, sid, table, key))
-        subjects[sid] = Subject(sid, table["name"], aliases + members, table.get("described", True),
+        # Its place (« Nouakchott », « Mauritanie ») names it too, unless the question names a subject the
+        # page does not describe, whose place it then says (bot/dialogue.py, mentioned_subjects).
+        places = tuple(p for key in ("places", *(f"places_{lang}" for lang in TRANSLATED))
+                       for p in _strings(col, path, sid, table, key))
+        subjects[sid] = Subject(sid, table["name"], aliases + places + members, table.get("described", True),
                                 table.get("part_of", ""),
                                 {lang: subject_name(table["name"], names[0], lang)
                                  for lang, names in translated.items() if names},
-                                len(table["aliases"]), frozenset(members))
+                                len(table["aliases"]), frozenset(members), frozenset(places))
 
 
 def _read_intents(col: _Collector, folder: Path) -> tuple[
@@ -374,7 +379,8 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path, language: str = "fr")
     return KnowledgeBase(
         answers=answers, intents=intents, topics=tuple(topics), lexicon=table, acronyms=acronyms,
         subjects={k: replace(s, aliases=tuple(normalize(_elided(a), table) for a in s.aliases),
-                             members=frozenset(normalize(m, table) for m in s.members)) for k, s in subjects.items()},
+                             members=frozenset(normalize(m, table) for m in s.members),
+                             places=frozenset(normalize(p, table) for p in s.places)) for k, s in subjects.items()},
         facets={k: tuple(normalize(_elided(t), table) for t in v) for k, v in facets.items()},
         exclusive_facets=exclusive, out_of_scope=out_of_scope,
         trigger_languages=_by_normalised(data.trigger_languages, table),

