@@ -255,7 +255,8 @@ def decision_key(kb: KnowledgeBase, params: dict[str, float | int], settings: De
     guarded = {
         "answers": {k: [a.title, a.text, a.titles, a.texts] for k, a in kb.answers.items()},
         "intents": {k: [i.answer, i.subject, i.facet] for k, i in kb.intents.items()},
-        "subjects": {k: [s.aliases, s.described, s.part_of, sorted(s.members)] for k, s in kb.subjects.items()},
+        "subjects": {k: [s.aliases, s.described, s.part_of, sorted(s.members), sorted(s.places)]
+                     for k, s in kb.subjects.items()},
         "facets": kb.facets, "exclusive": sorted(kb.exclusive_facets),
         "trigger_languages": {t: sorted(languages) for t, languages in kb.trigger_languages.items()},
     }

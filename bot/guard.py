@@ -98,7 +98,7 @@ class KeyTermGuard:
         self._words: dict[str, _Words] = {}  # the words of the examples, title and answer
         self._answer_words: dict[str, _Words] = {}  # the words of the answer text alone
         self._subjects: dict[str, frozenset[str]] = {}
-        # The intent's subject, what contains it, what it contains, and what one of its examples names alone.
+        # The intent's subject, what contains it, what it contains, and what two of its examples name alone.
         self._family: dict[str, frozenset[str]] = {}
         # Trigger words of the exclusive facets ("nom", "quand") that an intent's own examples use.
         self._facet_words: dict[str, frozenset[str]] = {}
@@ -129,8 +129,8 @@ class KeyTermGuard:
             # Examples naming one subject alone (« fax de l'ASI », « c koi le numéro de fax de l asi ») ask the
             # intent about that subject; one may only name a subject to describe the intent's own (« le service
             # de la DCI à l'étranger », for the SSI): it takes two.
-            alone = Counter(s for subjects in named_by if len(subjects) == 1 for s in subjects)
-            alone = {s for s, n in alone.items() if n >= MIN_EXAMPLES_NAMING}
+            named_alone = Counter(s for subjects in named_by if len(subjects) == 1 for s in subjects)
+            alone = {s for s, n in named_alone.items() if n >= MIN_EXAMPLES_NAMING}
             self._family[intent_id] = frozenset(own | alone
                                                 | {s for s in kb.subjects if intent.subject in kb.ancestors(s)})
             self._facet_words[intent_id] = frozenset(
