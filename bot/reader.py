@@ -137,6 +137,17 @@ def _strings(col: _Collector, path: Path, item: str, table: dict[str, Any], key:
     return tuple(v.strip() for v in values if isinstance(v, str) and v.strip())
 
 
+def _translated(col: _Collector, path: Path, item: str, table: dict[str, Any], key: str) -> dict[str, tuple[str, ...]]:
+    """Return the strings of `key`_en, `key`_ar… of a table, by language (see `_strings`)."""
+    return {lang: _strings(col, path, item, table, f"{key}_{lang}") for lang in TRANSLATED}
+
+
+def _in_every_language(col: _Collector, path: Path, item: str, table: dict[str, Any], key: str) -> tuple[str, ...]:
+    """Return the strings of `key` then of its translations (`key`_en, `key`_ar…)."""
+    return _strings(col, path, item, table, key) + tuple(
+        v for values in _translated(col, path, item, table, key).values() for v in values)
+
+
 def _new_tables(col: _Collector, path: Path, raw: dict[str, Any], key: str, allowed: dict[str, Any], kind: str,
                 known: Mapping[str, Answer | Intent]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield the id and table of each well-formed [[key]] table of a file whose id is not `known` yet.
@@ -190,16 +201,14 @@ def _read_subjects(col: _Collector, path: Path, raw: dict[str, Any], subjects: d
             continue
         if sid in subjects:
             col.add(path, col.line_of(path, sid), sid, "subject defined twice")
-        translated = {lang: _strings(col, path, sid, table, f"aliases_{lang}") for lang in TRANSLATED}
+        translated = _translated(col, path, sid, table, "aliases")
         aliases = tuple(map(str, table["aliases"])) + tuple(a for lang in TRANSLATED for a in translated[lang])
         # Its people (« policiers », « police officers ») name a subject too, unless the question names
         # a described subject they belong to (bot/dialogue.py, mentioned_subjects).
-        members = tuple(m for key in ("members", *(f"members_{lang}" for lang in TRANSLATED))
-                        for m in _strings(col, path, sid, table, key))
+        members = _in_every_language(col, path, sid, table, "members")
         # Its place (« Nouakchott », « Mauritanie ») names it too, unless the question names a subject the
         # page does not describe, whose place it then says (bot/dialogue.py, mentioned_subjects).
-        places = tuple(p for key in ("places", *(f"places_{lang}" for lang in TRANSLATED))
-                       for p in _strings(col, path, sid, table, key))
+        places = _in_every_language(col, path, sid, table, "places")
         subjects[sid] = Subject(sid, table["name"], aliases + places + members, table.get("described", True),
                                 table.get("part_of", ""),
                                 {lang: subject_name(table["name"], names[0], lang)
@@ -226,7 +235,7 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
         for fid, table in _table(raw, "facets").items():
             if col.check_table(path, fid, table, _FACET_KEYS, "facet"):
                 by_language = {"fr": tuple(map(str, table["triggers"])),
-                               **{lang: _strings(col, path, fid, table, f"triggers_{lang}") for lang in TRANSLATED}}
+                               **_translated(col, path, fid, table, "triggers")}
                 facets[fid] = tuple(t for triggers in by_language.values() for t in triggers)
                 for lang, triggers in by_language.items():
                     for t in triggers:
@@ -246,7 +255,7 @@ def _read_intents(col: _Collector, folder: Path) -> tuple[
         topic = str(raw.get("topic", path.stem))
         for item, table in _new_tables(col, path, raw, "intents", _INTENT_KEYS, "intent", intents):
             by_language = {"fr": _strings(col, path, item, table, "examples"),
-                           **{lang: _strings(col, path, item, table, f"examples_{lang}") for lang in TRANSLATED}}
+                           **_translated(col, path, item, table, "examples")}
             examples = tuple(e for group in by_language.values() for e in group)
             intents[item] = Intent(item, table["answer"], topic, path, examples,
                                    table.get("subject", ""), table.get("facet", ""), by_language)
