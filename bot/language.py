@@ -119,7 +119,8 @@ up down out over under into onto through between since before after until during
 has have had having am im ive id ill don doesn didn isn aren wasn weren won wouldn couldn shouldn ll re ve
 whats whos wheres hows wat wot ur pls plz thx ok okay anyway anyways actually basically exactly precisely
 simply generally currently mainly main guy guys folks stuff thing things bit lot lots kindly briefly quickly
-looking look wondering wonder seeking searching curious information info idea overview""".split()
+looking look wondering wonder seeking searching curious information info idea overview
+different various several numerous multiple major""".split()
 _AR_STOPWORDS = """ما ماذا من هو هي هم في على عن الى إلى هل كيف متى أين اين لماذا كم هذا هذه ذلك تلك الذي التي
 الذين و او أو ثم مع ان أن إن كان كانت لي لك له لها لو يا أريد اريد أود ممكن فضلك شكرا مرحبا السلام عليكم
 أي اي بعض كل عند لدى قد لا نعم هناك هنا أنا انا نحن انت أنت أعطني اعطني أخبرني اخبرني
@@ -130,7 +131,12 @@ _AR_STOPWORDS = """ما ماذا من هو هي هم في على عن الى إ�
 عمليا بالضبط تحديدا فقط أيضا ايضا كذلك حاليا بشكل يمكنني يمكنك تقدر تقدرون
 يمكنكم فكرة معلومات معلومة المعلومات تعرف تعرفون أخبروني تخبروني تخبرني خبرني حدثني حدثنا حدثوني حدثونا
 سؤال أسئلة تعطيني تعطوني أعطوني أبحث ابحث نبحث ضمن بها به بهم لها له لهم فيها فيه فيهم عنها عنه عنهم
-منها منه منهم معها معه معهم عليها عليه عليهم إليها إليه إليهم حتى لكي كي أستعد استعد جيدا""".split()
+منها منه منهم معها معه معهم عليها عليه عليهم إليها إليه إليهم حتى لكي كي أستعد استعد جيدا
+مختلف مختلفة المختلفة عدة العديد رئيسية الرئيسية أهم أساسية الأساسية
+اشرح اشرحي اشرحوا اشرحلي شرح وضح وضحي وضحوا توضيح صف صفي صفوا وصف عرفني عرفوني فسر فسري تفسير لخص لخصي ملخص
+قولي يفعل تفعل يفعلون تفعلون يعمل تعمل يعملون تقوم يقوم يقومون مين يجب ينبغي لازم أرغب ارغب أحتاج احتاج
+استفسار سؤالي شيء أشياء الناس جدا كثيرا فعلا حقا عموما الآن تفاصيل تفصيل بالتفصيل باختصار يهمني مهتم مهتمة
+طالب طالبة""".split()
 # « و » (and) is written joined to the next word: « وهل », « وما » are function words too. The light
 # stemmer leaves it when fewer than three letters would remain.
 FOREIGN_STOPWORDS = (frozenset(_EN_STOPWORDS) | frozenset(fold_arabic(w) for w in _AR_STOPWORDS)

@@ -273,6 +273,9 @@ succinctement globalement grosso modo principalement clairement simple mot mots 
 auquel auxquels auxquelles desquels desquelles quelques quelconque aucun aucune chaque certains
 certaines plusieurs memes soi sans sous vers entre contre pendant durant lors selon parmi via pres
 aupres jusque lorsque puisque quoique malgre quant ensuite abord tard tot mieux sigle
+different differente differents differentes divers diverse diverses varie variee varies variees multiple
+multiples nombreux nombreuse nombreuses principal principale principaux principales essentiel essentielle
+essentiels essentielles
 """.split()) | FOREIGN_STOPWORDS  # English and Arabic function words: bot/language.py
 
 

@@ -483,3 +483,22 @@ def test_a_place_names_the_ssi_of_nouakchott_unless_it_places_another_subject(
         assert reply.status == FALLBACK, reply.explanation
     else:
         assert (reply.status, reply.intent) == (ANSWERED, intent), reply.explanation
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    # Words of number and variety (« différentes », « various », « المختلفة ») say nothing of the topic: the
+    # intent need not cover them.
+    ("Quelles sont les différentes missions de la DCI ?", "dci.missions"),
+    ("What are the various tasks of an SSI?", "ssi.missions"),
+    ("What are the different missions of the DCI?", "dci.missions"),
+    # Arabic request verbs and persona words, as the French list has « explique », « étudiant »
+    ("اشرح لي ما هي مديرية التعاون الدولي", "dci.definition"),
+    ("أنا طالب وأريد أن أعرف ما هي مصلحة الأمن الداخلي", "ssi.definition"),
+    # « بماذا يقوم » asks what one does, as « ماذا يفعل » and « que fait » do
+    ("بماذا يقوم ملحق الأمن الداخلي؟", "asi.actions"),
+    # and still nothing the page does not give
+    ("Quel est le budget des différentes missions de la DCI ?", None),
+    ("ما هي ميزانية مديرية التعاون الدولي المختلفة؟", None),
+])
+def test_generic_words_of_every_language_are_no_key_terms(engine: Engine, question: str, intent: str | None) -> None:
+    assert_answers(engine, question, intent)
