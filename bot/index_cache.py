@@ -37,7 +37,8 @@ def index_key(kb: KnowledgeBase, params: dict[str, float | int]) -> str:
         digest.update(json.dumps([intent_id, kb.intents[intent_id].examples]).encode())
     digest.update(json.dumps(kb.out_of_scope).encode())
     digest.update(json.dumps(kb.acronyms, sort_keys=True).encode())
-    digest.update(repr(sorted(vars(kb.lexicon).items(), key=lambda kv: kv[0])).encode())
+    lexicon = {k: sorted(v) if isinstance(v, (set, frozenset)) else v for k, v in vars(kb.lexicon).items()}
+    digest.update(repr(sorted(lexicon.items())).encode())  # a set's repr changes with each process's hash seed
     return digest.hexdigest()[:20]
 
 

@@ -302,6 +302,11 @@ def _cross_check(col: _Collector, answers: dict[str, Answer], intents: dict[str,
                         f"items names {item!r}, which is not an answer any intent gives")
 
 
+def _names(subjects: dict[str, Subject]) -> list[str]:
+    """Return every name of the subjects: their aliases, members and places, in every language."""
+    return [name for s in subjects.values() for name in (*s.aliases, *s.members, *s.places)]
+
+
 @dataclass(frozen=True)
 class DataRead:
     """What could be read of the data, even when some of it is broken, with the problems found."""
@@ -321,7 +326,7 @@ class DataRead:
 
     @cached_property
     def lexicon(self) -> Lexicon:
-        return Lexicon(self.acronyms, self.synonyms)
+        return Lexicon(self.acronyms, self.synonyms, names=_names(self.subjects))
 
     def normalize(self, text: str) -> str:
         """Normalise `text` with the acronyms and synonyms read."""
@@ -384,7 +389,7 @@ def load_knowledge(knowledge_dir: Path, intents_dir: Path, language: str = "fr")
             col.add(intents_dir, None, subject.id, f"part_of names unknown subject {subject.part_of!r}")
     if any(p.severity == "error" for p in col.problems):
         raise KnowledgeError(col.problems)
-    table = Lexicon(acronyms, synonyms, language)
+    table = Lexicon(acronyms, synonyms, language, names=_names(subjects))
     return KnowledgeBase(
         answers=answers, intents=intents, topics=tuple(topics), lexicon=table, acronyms=acronyms,
         subjects={k: replace(s, aliases=tuple(normalize(_elided(a), table) for a in s.aliases),

@@ -132,12 +132,19 @@ class Lexicon:
 
     `acronyms` maps an acronym to its long form: the long form (tolerant to plurals and link
     words) is replaced by the acronym. `synonyms` maps a canonical word to the words or phrases
-    users say instead ("boulot" -> "missions").
+    users say instead ("boulot" -> "missions"). `names` are the subjects' names: in Arabic, the
+    preposition joined to one (« بمصلحة ») is cut off.
     """
 
     def __init__(self, acronyms: Mapping[str, str] | None = None,
-                 synonyms: Mapping[str, Iterable[str]] | None = None, language: str = "fr") -> None:
+                 synonyms: Mapping[str, Iterable[str]] | None = None, language: str = "fr",
+                 names: Iterable[str] = ()) -> None:
         self.language = language  # "fr": elisions and SMS spellings are French ones; other languages skip them
+        # Arabic words of the subjects' names: « بمصلحة », « لملحق », « بنواكشوط » are the name with the
+        # preposition ب, ل or ك joined to it (the light stemmer strips those only before the article, since
+        # so many words begin with these letters: « برنامج », « لجنة »).
+        arabic = (fold_arabic(w) for n in names for w in n.split() if not w.isascii())
+        self.names = frozenset(w for w in arabic if len(w) >= 3)
         self.acronyms = {k.lower(): v for k, v in (acronyms or {}).items()}
         link = r"(?:\s+(?:" + "|".join(_LINK_WORDS) + r"))*\s+"
         patterns = []
@@ -170,9 +177,12 @@ class Lexicon:
                 text = pattern.sub(target, text)
         if self._synonyms:
             text = " ".join(self._synonyms.get(t, t) for t in text.split())
+        if self.names:
+            text = " ".join(t[1:] if t[0] in _JOINED_PREPOSITIONS and t[1:] in self.names else t for t in text.split())
         return text
 
 
+_JOINED_PREPOSITIONS = frozenset("بلك")
 _EMPTY_LEXICON = Lexicon()
 MAX_TEXT_CHARS = 2000  # a question longer than this is judged on its beginning
 

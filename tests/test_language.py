@@ -60,6 +60,24 @@ def test_arabic_clitics_meet_the_plain_word() -> None:
     assert fold_arabic("qui dirige la DCI ?") == "qui dirige la DCI ?"  # French is left alone
 
 
+def test_a_preposition_joined_to_a_subject_s_name_is_cut_off(kb: KnowledgeBase) -> None:
+    """« بمصلحة », « لملحق », « بنواكشوط »: ب, ل or ك joined to a name of the data, without the article."""
+    assert kb.normalize("فاكس بمصلحة الأمن الداخلي") == kb.normalize("فاكس مصلحة الأمن الداخلي")
+    assert kb.normalize("مهام لملحق الأمن الداخلي") == kb.normalize("مهام ملحق الأمن الداخلي")
+    assert kb.normalize("المكتب بنواكشوط") == kb.normalize("المكتب نواكشوط")
+    # A word that only begins with one of these letters keeps it: « برنامج », « لجنة », « كتاب ».
+    assert kb.normalize("برنامج لجنة كتاب") == normalize("برنامج لجنة كتاب")
+    assert normalize("بمصلحة") != normalize("مصلحة")  # names come from the data: no data, no cut
+
+
+@pytest.mark.parametrize("question", ["هل يوجد فاكس بمصلحة الأمن الداخلي في نواكشوط؟",
+                                      "ما هي المهام المختلفة لمصلحة الأمن الداخلي؟"])
+def test_a_subject_named_after_a_joined_preposition_is_recognised(engine, question: str) -> None:
+    reply = engine.reply(question)
+    assert reply.status == "answered" and reply.intent in ("nouakchott.fax", "ssi.missions"), reply
+    assert reply.explanation.subjects
+
+
 @pytest.mark.parametrize("word", ["فاكس", "فرنسا", "فريق"])
 def test_a_word_beginning_with_fa_keeps_it_and_meets_its_article_form(word: str) -> None:
     assert normalize(word) == normalize("ال" + word) == normalize("و" + "ال" + word)
