@@ -179,19 +179,21 @@ def is_anaphoric(normalized: str) -> bool:
     return bool(set(normalized.split()) & _ANAPHORA) or points_back(normalized)
 
 
-def list_position(normalized: str) -> int | None:
-    """Return the list position a question points at ("le premier de la liste" -> 1, "le dernier" -> -1).
+def list_position(normalized: str) -> tuple[int, str] | None:
+    """Return the list position a question points at and what else it says, or None without one position.
 
-    None unless the question is only about a position: "créée le 1er septembre ?" is not.
+    "le premier de la liste" -> (1, "le"), "le dernier" -> (-1, "le"), "the first one, what's that role?"
+    -> (1, "the what is that role"): the rest asks something about the entry, or names something else
+    ("créée le 1er septembre ?"), which the caller judges.
     """
     toks = normalized.split()
     found = [i for i, t in enumerate(toks) if t in _ORDINALS]
-    if len(found) != 1 or [t for t in content_tokens(normalized) if t not in _ORDINALS and t not in _LIST_WORDS]:
+    if len(found) != 1:
         return None
     position = _ORDINALS[toks[found[0]]]
     if position == -1 and found[0] > 0 and toks[found[0] - 1] in _BEFORE_LAST:
-        return -2  # "l'avant-dernier"
-    return position
+        position = -2  # "l'avant-dernier"
+    return position, " ".join(t for i, t in enumerate(toks) if i != found[0] and t not in _LIST_WORDS)
 
 
 def is_bare_mention(kb: KnowledgeBase, normalized: str, subject: str) -> bool:

@@ -31,6 +31,7 @@ from bot.dialogue import (
     NONE_OF_THEM,
     Conversation,
     asked_facet,
+    focused_subjects,
     is_anaphoric,
     is_bare_mention,
     is_follow_up,
@@ -49,7 +50,7 @@ from bot.question import SmallTalk, read_question, small_talk
 from bot.ranking import Ranker, Ranking, vetoed
 from bot.reader import load_knowledge
 from bot.reply import Explanation, Reply, Suggestion
-from bot.text import of
+from bot.text import content_tokens, of
 from bot.unanswered import Recorder
 
 LOGGER = logging.getLogger(__name__)
@@ -288,13 +289,24 @@ class Engine:
             explanation.rule = "no word in the message"
             return self._fallback(state, question, 0.0, explanation)
         items = kb.list_items(list_intent)
-        position = list_position(normalized) if items else None
-        if position is not None:  # "le premier de la liste": an entry of the list just given
-            explanation.rule = f"position {position} in the list of {list_intent!r}"
-            if -len(items) <= position <= len(items):
-                return self._answered(state, question, items[position - 1 if position > 0 else position], 1.0,
-                                      explanation)
-            return Reply(question, FALLBACK, _msg("short_list", n=len(items)), explanation=explanation)
+        reference = list_position(normalized) if items else None
+        if reference is not None:  # "le premier de la liste": an entry of the list just given
+            position, rest = reference
+            asks_more = bool(content_tokens(rest))
+            rule = f"position {position} in the list of {list_intent!r}"
+            entry = items[position - 1 if position > 0 else position] if -len(items) <= position <= len(items) else ""
+            # « the first one, what's that role? »: what else it asks is asked of the entry, unless it names
+            # something else (« la DCI a été créée le 1er septembre ? »)
+            about = kb.intents[entry].subject if entry else ""
+            if entry and all(s == about or s in kb.ancestors(about) for s in focused_subjects(kb, rest)):
+                if asks_more and vetoed(state.guard.check(rest, entry), state.model.max_uncovered):
+                    explanation.rule = f"{rule}: the guard refuses {rest!r} of it"
+                    return self._nothing_about(state, question, about, 0.0, explanation)
+                explanation.rule = rule + (f", asking {rest!r} of it" if asks_more else "")
+                return self._answered(state, question, entry, 1.0, explanation)
+            if not entry and not asks_more:
+                explanation.rule = rule
+                return Reply(question, FALLBACK, _msg("short_list", n=len(items)), explanation=explanation)
         favoured = named
         if context and named and all(s in kb.ancestors(context[0]) for s in named):
             # "le chef du service" while talking about the SSI of Nouakchott's liaison officer:

@@ -77,6 +77,29 @@ def test_a_position_is_understood_in_english_and_arabic(engine: Engine, question
     assert [r.intent for r in ask_all(engine, *questions)] == intents
 
 
+@pytest.mark.parametrize(("questions", "intents"), [
+    # What else the message asks is asked of the entry at that position.
+    (("Who is on the team of the SSI in Nouakchott?", "the second one, what is his role?"),
+     ["nouakchott.equipe", "nouakchott.officier_liaison"]),
+    (("من هم أعضاء فريق مصلحة الأمن الداخلي في نواكشوط؟", "وضح لي الثاني"),  # « explain the second to me »
+     ["nouakchott.equipe", "nouakchott.officier_liaison"]),
+    (("Quels sont les programmes de coopération du SSI de Nouakchott ?", "le dernier, il est financé par qui ?"),
+     ["nouakchott.programmes", "programme.mildt"]),
+])
+def test_a_position_with_a_question_about_its_entry_answers_that_entry(engine: Engine, questions: tuple[str, ...],
+                                                                       intents: list[str]) -> None:
+    assert [r.intent for r in ask_all(engine, *questions)] == intents
+
+
+def test_a_position_whose_entry_does_not_answer_says_so_about_that_entry(engine: Engine) -> None:
+    """The third programme (ASACA) is not said to be financed by anyone: no other entry is offered instead
+    (the MILDT's answer says who finances it)."""
+    replies = ask_all(engine, "Quels sont les programmes de coopération du SSI de Nouakchott ?",
+                      "le troisième, il est financé par qui ?")
+    assert replies[1].status == FALLBACK
+    assert "ASACA" in replies[1].text.splitlines()[0]  # « … au sujet du programme ASACA. »
+
+
 def test_an_arabic_follow_up_may_glue_and_to_its_question_word(engine: Engine) -> None:
     """« ومن يرأسها؟ » is « و » + « من يرأسها؟ », who heads it: the facet's trigger, « من يرأس », is asked."""
     replies = ask_all(engine, "أين يقع مقر مصلحة الأمن الداخلي في نواكشوط؟", "ومن يرأسها؟")
