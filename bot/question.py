@@ -168,6 +168,8 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
     adresse écrire au SSI ? » asks about the SSI, not about the police. A clause that refers back by
     a pronoun keeps them all, and when the rest names no subject, its words: « qui est à sa tête ? »
     after « On m'a parlé des pompiers. » is about the pompiers, which the key-term guard then judges.
+    A clause whose pronoun sits beside subjects the page does not describe (« Il sert à quoi auprès
+    de l'ambassadeur ? ») gets the described subjects the other sentences name (« …nommé ASI. »).
     A question of a facet alone after another question (« Le SSI a-t-il un fax ? Quel est le
     numéro ? ») finishes it: both are read together. A clause with a demonstrative (« ce genre de
     procédure », « this kind of request ») keeps the
@@ -187,7 +189,14 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
         # just before it, which says what it is about.
         normalized = " ".join([normalized, kb.normalize(before)])
         return normalized, focused_subjects(kb, normalized)
-    if clause != message and not named:
+    if clause != message and named and refers_back and not any(kb.subjects[s].described for s in named):
+        # « Mon cousin vient d'être nommé ASI. Il sert à quoi auprès de l'ambassadeur ? »: the pronoun stands
+        # for what the other sentences describe, not for what the clause names beside it.
+        described = [s for part in parts if part != clause for s in focused_subjects(kb, kb.normalize(part))
+                     if kb.subjects[s].described and s not in named]
+        named = [*dict.fromkeys(described), *named]
+        normalized = " ".join([normalized, *(kb.subjects[s].aliases[0] for s in dict.fromkeys(described))])
+    elif clause != message and not named:
         context = [part for part in parts if part != clause]
         # A clause with a pronoun and no word but a facet's (« qui est à sa tête ? ») points at what the
         # other sentences name, whoever they are about; other words name what its pronouns stand for

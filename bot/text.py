@@ -151,7 +151,7 @@ class Lexicon:
         for acronym, long_form in sorted(self.acronyms.items(), key=lambda kv: -len(kv[1])):
             words = [w for w in _rewrite_sms(_basic(long_form).split()) if w not in _LINK_WORDS]
             if words:
-                body = link.join(re.escape(w) + "s?" for w in words)
+                body = link.join(re.escape(w) + "e?s?" for w in words)  # plural, feminine (« attachée »)
                 patterns.append((re.compile(r"\b" + body + r"\b"), acronym, words[0]))
         self._acronym_patterns = patterns
         self._synonyms: dict[str, str] = {}

@@ -349,6 +349,13 @@ def assert_answers(engine: Engine, message: str, intent: str | None) -> None:
     ("سمعت كثيرا عن مصلحة الأمن الداخلي في نواكشوط. ما هو عنوانها البريدي؟", "nouakchott.adresse"),
     ("أعمل في شركة نقل. من يرأسها؟", None),
     ("صديقي يعمل في الديوانة الموريتانية. ما هو رقم هاتفها؟", None),
+    # A pronoun beside something the page does not describe stands for what the other sentences describe.
+    ("Ma voisine est attachée de sécurité intérieure. Elle représente qui auprès de l'ambassadeur ?",
+     "asi.definition"),
+    ("My brother was just appointed as an ASI. What does he do for the ambassador?", "asi.definition"),
+    ("Je prépare un exposé sur les SSI. Est-ce qu'ils collaborent avec la police mauritanienne ?", "ssi.echanges"),
+    ("On m'a parlé du SSI de Nouakchott. Qui est son ambassadeur ?", None),  # the page names no ambassador
+    ("On m'a parlé de la Croix-Rouge. Travaille-t-elle avec la police mauritanienne ?", None),
 ])
 def test_who_asks_and_what_a_pronoun_stands_for(engine: Engine, message: str, intent: str | None) -> None:
     assert_answers(engine, message, intent)

@@ -46,6 +46,12 @@ def test_acronyms_both_ways_give_the_same_form() -> None:
     assert normalize("que fait l'attaché de sécurité intérieure", TABLE) == normalize("que fait l'ASI", TABLE)
 
 
+def test_an_acronym_s_long_form_is_read_in_the_feminine_and_the_plural() -> None:
+    assert normalize("elle est attachée de sécurité intérieure", TABLE) == "elle est asi"
+    assert normalize("les attachées de sécurité intérieure", TABLE) == "les asi"
+    assert normalize("les attachés de sécurité intérieure", TABLE) == "les asi"
+
+
 def test_content_tokens_drop_question_words() -> None:
     assert content_tokens("que est ce que le budget de la dci") == ["budget", "dci"]
 
