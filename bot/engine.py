@@ -46,7 +46,7 @@ from bot.matcher import IntentMatcher, matcher_params
 from bot.messages import LIST_SEPARATOR, bidi, message
 from bot.problems import KnowledgeError, Problem
 from bot.provenance import require_provenance
-from bot.question import SmallTalk, read_question, small_talk
+from bot.question import SmallTalk, read_question, small_talk, unknown_names
 from bot.ranking import Ranker, Ranking, vetoed
 from bot.reader import load_knowledge
 from bot.reply import Explanation, Reply, Suggestion
@@ -312,7 +312,8 @@ class Engine:
             # "le chef du service" while talking about the SSI of Nouakchott's liaison officer:
             # the general name stands for the service of the conversation.
             favoured = [context[0], *(s for s in kb.ancestors(context[0]) if s not in named)]
-        direct = self._match(state, question, normalized, favoured, explanation)
+        direct = self._match(state, question, normalized, favoured, explanation,
+                             unknown_names(question, state.guard.known_words, kb.name_words))
         if items and direct.status == ANSWERED and direct.intent in items:
             return direct  # another entry of the list being gone through (« and the aviation one? »)
         entry_subjects = {kb.intents[i].subject for i in items}
@@ -412,10 +413,10 @@ class Engine:
                      related=self._suggestions(state, about[:RELATED_QUESTIONS]))
 
     def _match(self, state: _State, question: str, normalized: str, named: list[str],
-               explanation: Explanation) -> Reply:
-        """Decide on the question alone: answer, clarify or fall back."""
+               explanation: Explanation, names: frozenset[str] = frozenset()) -> Reply:
+        """Decide on the question alone: answer, clarify or fall back (`names`: unknown names it writes)."""
         explanation = replace(explanation)
-        ranking = state.ranker.rank(normalized, named)
+        ranking = state.ranker.rank(normalized, named, unknown_names=names)
         decision = decide(ranking, state.model, self.config.decision, _question_language())
         explanation.candidates = [c.report(state.model.max_uncovered) for c in ranking.candidates]
         explanation.out_of_scope, explanation.normalized = ranking.out_of_scope, ranking.read_as

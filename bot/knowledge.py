@@ -146,6 +146,12 @@ class KnowledgeBase:
         return {alias: sid for sid, subject in self.subjects.items() for alias in subject.aliases}
 
     @cached_property
+    def name_words(self) -> frozenset[str]:
+        """Return the words of the data's names: its acronyms and the words of its subjects' aliases."""
+        alias_words = {w for alias in self.subject_aliases for w in alias.split()}
+        return frozenset({a.lower() for a in self.acronyms} | alias_words)
+
+    @cached_property
     def subject_finder(self) -> PhraseFinder:
         return PhraseFinder(self.subject_aliases)
 

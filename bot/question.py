@@ -14,10 +14,14 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Levenshtein
+
 from bot.dialogue import focused_subjects, is_anaphoric
 from bot.knowledge import KnowledgeBase
 from bot.language import refers_back_in_arabic
-from bot.text import content_tokens
+from bot.spelling import is_word
+from bot.text import STOPWORDS, content_tokens
 
 # A sentence ends at ! ? ; (Arabic ؟ ؛) or a line break, or at a period after a word of two letters or more
 # (not in « D.C.I. » or « M. Coudert »).
@@ -45,6 +49,37 @@ _IDENTITY_RE = re.compile(
     r"je fais partie|nous sommes|nous travaillons|(?:mon|ma|mes|notre|nos)\s+\w+(?:\s+\w+)?\s+"
     r"(?:est|sont|travaille|travaillent|bosse)|i am|i'm|i work|we are|my\s+\w+\s+(?:is|works)|أنا)\b",
     re.IGNORECASE)
+
+
+# « le FBI », « la DGSE », « l'OTAN »: a word written in capitals names something, often an institution.
+_CAPITALS_RE = re.compile(r"\b[A-Z]{3,6}\b")  # two letters are too often a typo (« JJ'aimerais »)
+_LOWERCASE_RE = re.compile(r"[a-zà-ÿ]")
+
+
+def unknown_names(message: str, known_words: Collection[str], names: Collection[str]) -> frozenset[str]:
+    """Return the words a message writes in capitals that are names the data does not use (« FBI », « DGSE »).
+
+    Lowercased. They name something the page does not describe: no intent can answer a question
+    naming one (bot/ranking.py). Words of the data, framing words (« SVP ») and words of the
+    dictionary (« URGENT ») are no such names, nor is one of the data's `names` mistyped (« ASSI »); a
+    message written all in capitals (« FAX SSI ») has none: its capitals say nothing.
+    """
+    if not _LOWERCASE_RE.search(message):
+        return frozenset()
+    return frozenset(w for w in (m.lower() for m in _CAPITALS_RE.findall(message))
+                     if w not in known_words and w not in STOPWORDS and not is_word(w)
+                     and not _mistyped(w, names))
+
+
+def _mistyped(name: str, names: Collection[str]) -> bool:
+    """Tell whether a word in capitals is one of the data's names mistyped: a letter doubled, dropped or two
+    letters swapped (« ASSI », « SAI » for « ASI »). One letter for another is another name: « DGSE » is
+    not « DGSN »."""
+    words = [w for w in names if abs(len(w) - len(name)) <= 1]
+    if process.extractOne(name, words, scorer=Levenshtein.distance, scorer_kwargs={"weights": (1, 1, 2)},
+                          score_cutoff=1) is not None:
+        return True
+    return any(OSA.distance(name, w) == 1 for w in words if len(w) == len(name) and sorted(w) == sorted(name))
 
 
 def asks(sentence: str) -> bool:

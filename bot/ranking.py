@@ -13,7 +13,7 @@ probability of being right.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.config import DecisionSettings
 from bot.guard import GuardVerdict, KeyTermGuard
@@ -86,9 +86,15 @@ class Ranker:
         pairs = [(e, o) for e, o in zip(matcher.examples_, owners, strict=True) if o in kb.intents]
         self.guard = KeyTermGuard(kb, [e for e, _ in pairs], [o for _, o in pairs], settings.max_uncovered)
 
-    def rank(self, normalized: str, named: list[str], top: int = CANDIDATES) -> Ranking:
-        """Rank the intents for a normalised question, its misspellings corrected; `named` are the subjects it names."""
+    def rank(self, normalized: str, named: list[str], top: int = CANDIDATES,
+             unknown_names: frozenset[str] = frozenset()) -> Ranking:
+        """Rank the intents for a normalised question, its misspellings corrected; `named` are the subjects it names.
+
+        `unknown_names` are names the data does not use (« FBI »: bot/question.py, unknown_names): a question
+        naming one is about something the page does not describe, which no intent answers.
+        """
         s = self.settings
+        names = unknown_names & set(normalized.split())  # those of the asking clause, before correction
         normalized = self.guard.corrected(normalized)
         out_of_scope = 0.0
         ranked = []
@@ -99,7 +105,10 @@ class Ranker:
             coverage = self.guard.coverage(normalized, c.intent)
             named_subject = self.kb.intents[c.intent].subject in named
             score = (1 - s.coverage_weight) * c.score + s.coverage_weight * coverage + s.subject_bonus * named_subject
+            verdict = self.guard.check(normalized, c.intent)
+            if names:
+                verdict = replace(verdict, passed=False, conflict=True)
             ranked.append(Evidence(c.intent, round(score / (1.0 + s.subject_bonus), 4), c, coverage, named_subject,
-                                   self.guard.check(normalized, c.intent)))
+                                   verdict))
         ranked.sort(key=lambda e: -e.score)
         return Ranking(tuple(ranked[:top]), out_of_scope, len(content_tokens(normalized)), normalized)

@@ -509,3 +509,33 @@ def test_a_place_names_the_ssi_of_nouakchott_unless_it_places_another_subject(
 ])
 def test_generic_words_of_every_language_are_no_key_terms(engine: Engine, question: str, intent: str | None) -> None:
     assert_answers(engine, question, intent)
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    # A name in capitals the data does not use is something the page does not describe.
+    ("Quel est le rôle de la CIA dans les mandats d'arrêt européens ?", None),
+    ("L'OTAN soutient-elle l'industrie française de sécurité ?", None),
+    ("Does the NSA exchange information with the local police?", None),
+    ("Le SSI coopère-t-il avec le GIGN ?", None),
+    # The data's names, even mistyped (a letter doubled, two swapped), words of the dictionary, framing words
+    # and messages written all in capitals are no such names.
+    ("Quel est le statut de l'AASI ?", "asi.statut"),
+    ("Que fait le programme JUSEC ?", "programme.jussec"),
+    ("FAX DU SSI DE NOUAKCHOTT", "nouakchott.fax"),
+    ("Qui dirige le SSI de Nouakchott ? Merci, c'est URGENT", "nouakchott.chef"),
+    ("Quel est le numéro du SSI de Nouakchott STP ?", "nouakchott.telephone"),
+])
+def test_a_name_in_capitals_the_data_does_not_use_is_not_answered(engine: Engine, question: str,
+                                                                   intent: str | None) -> None:
+    assert_answers(engine, question, intent)
+
+
+def test_unknown_names_are_read_from_capitals() -> None:
+    from bot.question import unknown_names
+
+    known, names = {"asi", "ssi", "dgsn", "ciao"}, {"asi", "ssi", "dgsn"}
+    assert unknown_names("Le FBI et la DGSE ?", known, names) == {"fbi", "dgse"}  # DGSE: one letter for another
+    assert unknown_names("la CIA", known, names) == {"cia"}  # « ciao » is a word of the data, not a name
+    assert unknown_names("l'ASSI, la SAI", known, names) == set()  # ASI mistyped
+    assert unknown_names("LE FBI ET LA DGSE", known, names) == set()  # all in capitals
+    assert unknown_names("JJ'aimerais savoir, c'est URGENT", known, names) == set()
