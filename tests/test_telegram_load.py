@@ -77,8 +77,8 @@ async def run_load(api: FakeBotAPI, engine: Engine, caplog: pytest.LogCaptureFix
     print(f"\nload: {total} messages from {CHATS} chats: {figures['count']} answered, {figures['lost']} lost, "
           f"{figures['duplicated']} duplicated, {figures['retries']} send retries, {figures['typing']} typing actions; "
           f"{figures['rate']:.1f} answers/s sustained (after the first {WARM_UP}), busiest second "
-          f"{figures['busiest second']} (3 s: {figures['busiest 3 s']}), all in {figures['span']:.1f} s; update->reply p50 "
-          f"{figures['p50']:.1f} s, max {figures['max']:.1f} s")
+          f"{figures['busiest second']} (3 s: {figures['busiest 3 s']}), all in {figures['span']:.1f} s; "
+          f"update->reply p50 {figures['p50']:.1f} s, max {figures['max']:.1f} s")
     assert (figures["count"], figures["lost"], figures["duplicated"]) == (total, 0, 0)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     return figures
