@@ -205,8 +205,9 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
     after « On m'a parlé des pompiers. » is about the pompiers, which the key-term guard then judges.
     A clause whose pronoun sits beside subjects the page does not describe (« Il sert à quoi auprès
     de l'ambassadeur ? ») gets the described subjects the other sentences name (« …nommé ASI. »).
-    A question of a facet alone after another question (« Le SSI a-t-il un fax ? Quel est le
-    numéro ? ») finishes it: both are read together. A clause with a demonstrative (« ce genre de
+    A question of a facet alone, or of one word naming nothing, after another question (« Le SSI
+    a-t-il un fax ? Quel est le numéro ? », « …with the local police? On which topics? ») finishes
+    it: both are read together. A clause with a demonstrative (« ce genre de
     procédure », « this kind of request ») keeps the
     words of the other sentences that are `known_words` (the data's: KeyTermGuard.known_words), but
     for the subjects they name.
@@ -218,8 +219,9 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
     parts = sentences(message)
     before = parts[parts.index(clause) - 1] if clause in parts[1:] else ""
     refers_back = is_anaphoric(normalized) or refers_back_in_arabic(clause)  # « عنوانها »: the stemmer cut « ها »
+    words = content_tokens(normalized)
     if (not named and before.rstrip().endswith(("?", "؟")) and not refers_back
-            and all(t in kb.facet_words for t in content_tokens(normalized))):
+            and (len(words) <= 1 or all(t in kb.facet_words for t in words))):
         # « Le SSI a-t-il un fax ? Quel est le numéro ? »: a question of a facet alone finishes the one
         # just before it, which says what it is about.
         normalized = " ".join([normalized, kb.normalize(before)])

@@ -399,6 +399,10 @@ def test_a_demonstrative_points_at_the_sentence_before(engine: Engine, message: 
     ("does the SSI in Nouakchott still have a fax? what's the number?", "nouakchott.fax"),
     ("Le SSI a une adresse mail ? C'est laquelle ?", "nouakchott.courriel"),
     ("Vous avez le salaire du chef du SSI ? Combien ?", None),
+    # So does a question of one word that names nothing (« On which topics? »).
+    ("Does the SSI exchange information with the local police? On which topics?", "ssi.echanges"),
+    ("هل تتبادل مصلحة الأمن الداخلي المعلومات مع الشرطة المحلية؟ في أي مواضيع؟", "ssi.echanges"),
+    ("C'est quoi la DCI ? Et le budget ?", None),
 ])
 def test_a_question_of_a_facet_alone_finishes_the_one_before(engine: Engine, message: str,
                                                               intent: str | None) -> None:
