@@ -261,7 +261,8 @@ quelles quels chose choses truc machin gens personne personnes monde un deux en 
 designe designent designer designait designaient designez signifie signifient signifier signifiait
 signifiaient signification recouvre recouvrent recouvrir consiste consistent consister consistait
 agit agissait correspond correspondent correspondre correspondait entend entendre entendez entendons
-expliques expliquent expliquerais expliqueriez expliquerait expliquiez explications developpez
+expliques expliquent expliquerais expliqueriez expliquerait expliquiez explications developpez developper
+developperiez developpe
 detaillez detailler detail details precisez preciser precision precisions presentez presenter
 presentation resumez resumer resume decrire decrivez decris decrit definir definissez definiriez
 eclairer eclairez raconter racontez raconte citer citez lister listez liste enumerer enumerez aider

@@ -85,6 +85,8 @@ def test_a_position_is_understood_in_english_and_arabic(engine: Engine, question
      ["nouakchott.equipe", "nouakchott.officier_liaison"]),
     (("Quels sont les programmes de coopération du SSI de Nouakchott ?", "le dernier, il est financé par qui ?"),
      ["nouakchott.programmes", "programme.mildt"]),
+    (("Qui compose l'équipe du SSI de Nouakchott ?", "le deuxième, pourriez-vous développer ?"),  # a request verb
+     ["nouakchott.equipe", "nouakchott.officier_liaison"]),
 ])
 def test_a_position_with_a_question_about_its_entry_answers_that_entry(engine: Engine, questions: tuple[str, ...],
                                                                        intents: list[str]) -> None:
