@@ -89,7 +89,7 @@ def refers_back_in_arabic(text: str) -> bool:
 
 # « الDCI », « الـSSI », « بالـASI »: the article and its prepositions joined to an acronym in Latin letters
 # (tatweel folded away) are cut off, so that the acronym is read as it is alone.
-_CLITICS_BEFORE_LATIN_RE = re.compile(r"(?<![\u0621-\u064a])(?:[وفبلك]?ال|[وفبلك])(?=[A-Za-z])")
+_CLITICS_BEFORE_LATIN_RE = re.compile(r"(?<![\u0621-\u064a])(?:[وفبلك]?ال|[وفبلك])(?=[A-Za-z\u00c0-\u024f])")
 
 
 def fold_arabic(text: str) -> str:
