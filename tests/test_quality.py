@@ -44,7 +44,7 @@ def test_dialogs_keep_their_context(report: EvalReport) -> None:
 
 
 @pytest.mark.parametrize("folder", ["eval", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6",
-                                    "holdout7", "holdout8", "holdout9"])
+                                    "holdout7", "holdout8", "holdout9", "holdout10"])
 def test_training_examples_are_not_evaluation_questions(kb, config, folder: str) -> None:
     import tomllib
 
