@@ -312,8 +312,12 @@ class Engine:
             # "le chef du service" while talking about the SSI of Nouakchott's liaison officer:
             # the general name stands for the service of the conversation.
             favoured = [context[0], *(s for s in kb.ancestors(context[0]) if s not in named)]
-        direct = self._match(state, question, normalized, favoured, explanation,
-                             unknown_names(question, state.guard.known_words, kb.name_words))
+        # « le FBI », « et celui de la DGSE ? »: a name the data does not know, in the asking clause, is about
+        # something the page does not describe, whatever the conversation was about
+        names = unknown_names(question, state.guard.known_words, kb.name_words) & set(normalized.split())
+        direct = self._match(state, question, normalized, favoured, explanation, names)
+        if names:
+            return direct
         if items and direct.status == ANSWERED and direct.intent in items:
             return direct  # another entry of the list being gone through (« and the aviation one? »)
         entry_subjects = {kb.intents[i].subject for i in items}

@@ -90,11 +90,11 @@ class Ranker:
              unknown_names: frozenset[str] = frozenset()) -> Ranking:
         """Rank the intents for a normalised question, its misspellings corrected; `named` are the subjects it names.
 
-        `unknown_names` are names the data does not use (« FBI »: bot/question.py, unknown_names): a question
-        naming one is about something the page does not describe, which no intent answers.
+        `unknown_names` are the names the question writes that the data does not use (« FBI »: bot/question.py,
+        unknown_names): a question naming one is about something the page does not describe, which no intent
+        answers.
         """
         s = self.settings
-        names = unknown_names & set(normalized.split())  # those of the asking clause, before correction
         normalized = self.guard.corrected(normalized)
         out_of_scope = 0.0
         ranked = []
@@ -106,7 +106,7 @@ class Ranker:
             named_subject = self.kb.intents[c.intent].subject in named
             score = (1 - s.coverage_weight) * c.score + s.coverage_weight * coverage + s.subject_bonus * named_subject
             verdict = self.guard.check(normalized, c.intent)
-            if names:
+            if unknown_names:
                 verdict = replace(verdict, passed=False, conflict=True)
             ranked.append(Evidence(c.intent, round(score / (1.0 + s.subject_bonus), 4), c, coverage, named_subject,
                                    verdict))

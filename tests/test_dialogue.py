@@ -102,6 +102,15 @@ def test_a_position_whose_entry_does_not_answer_says_so_about_that_entry(engine:
     assert "ASACA" in replies[1].text.splitlines()[0]  # « … au sujet du programme ASACA. »
 
 
+@pytest.mark.parametrize("follow_up", ["Et celui de la DGSI ?", "and the NSA's?"])
+def test_a_follow_up_naming_something_the_data_does_not_know_is_not_answered(engine: Engine,
+                                                                            follow_up: str) -> None:
+    """A name in capitals the data does not use is about something else, whatever the conversation's subject."""
+    replies = ask_all(engine, "Quel est le fax du SSI de Nouakchott ?", follow_up, "et son adresse ?")
+    assert [r.status for r in replies] == [ANSWERED, FALLBACK, ANSWERED]
+    assert replies[2].intent == "nouakchott.adresse"  # the conversation goes on
+
+
 def test_an_arabic_follow_up_may_glue_and_to_its_question_word(engine: Engine) -> None:
     """« ومن يرأسها؟ » is « و » + « من يرأسها؟ », who heads it: the facet's trigger, « من يرأس », is asked."""
     replies = ask_all(engine, "أين يقع مقر مصلحة الأمن الداخلي في نواكشوط؟", "ومن يرأسها؟")
