@@ -229,10 +229,11 @@ def read_question(kb: KnowledgeBase, message: str, politeness: SmallTalk = Small
     if clause != message and named and refers_back and not any(kb.subjects[s].described for s in named):
         # « Mon cousin vient d'être nommé ASI. Il sert à quoi auprès de l'ambassadeur ? »: the pronoun stands
         # for what the other sentences describe, not for what the clause names beside it.
-        described = [s for part in parts if part != clause for s in focused_subjects(kb, kb.normalize(part))
-                     if kb.subjects[s].described and s not in named]
-        named = [*dict.fromkeys(described), *named]
-        normalized = " ".join([normalized, *(kb.subjects[s].aliases[0] for s in dict.fromkeys(described))])
+        described = list(dict.fromkeys(s for part in parts if part != clause
+                                       for s in focused_subjects(kb, kb.normalize(part))
+                                       if kb.subjects[s].described and s not in named))
+        named = [*described, *named]
+        normalized = " ".join([normalized, *(kb.subjects[s].aliases[0] for s in described)])
     elif clause != message and not named:
         context = [part for part in parts if part != clause]
         # A clause with a pronoun and no word but a facet's (« qui est à sa tête ? ») points at what the
