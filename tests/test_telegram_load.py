@@ -89,7 +89,7 @@ def _busiest(times: list[float], window: float) -> int:
     return max(sum(1 for t in times[i:] if t < start + window) for i, start in enumerate(times))
 
 
-async def test_many_chats_are_answered_at_telegrams_pace_never_above_30_a_second(
+async def test_many_chats_are_answered_at_telegrams_pace_through_the_limiter(
         start_bot, fake_api: FakeBotAPI, telegram_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     await start_bot()  # Telegram's limits and the flood guard as configured
     figures = await run_load(fake_api, telegram_engine, caplog, timeout=CHATS * PER_CHAT / 20 + 30)
